@@ -1,0 +1,82 @@
+/* dump.c - BuildKit's Node.Dump() of a parsed Dockerfile: the semantic oracle. */
+#include <string.h>
+
+#include "internal.h"
+
+/* strings.ToLower: ASCII fast path; otherwise invalid bytes become U+FFFD
+ * (Go's strings.Map) and ASCII letters are lowered. */
+static void lower(struct df_buf *out, struct df_span s)
+{
+	size_t i;
+	int ascii = 1, width;
+
+	for (i = 0; i < s.len; i++)
+		if ((unsigned char)s.ptr[i] >= 0x80)
+			ascii = 0;
+	for (i = 0; i < s.len; i += (size_t)width) {
+		int32_t r;
+
+		if (ascii) {
+			char c = s.ptr[i];
+
+			df_buf_addc(out, c >= 'A' && c <= 'Z' ? c + 32 : c);
+			width = 1;
+			continue;
+		}
+		r = df_utf8_decode((const unsigned char *)s.ptr + i, s.len - i, &width);
+		if (r >= 'A' && r <= 'Z')
+			r += 32;
+		df_utf8_append(out, r);
+	}
+}
+
+static void dump_node(const struct df_inst *inst, struct df_buf *out)
+{
+	size_t start = out->len, i, pre, suf;
+
+	lower(out, inst->keyword);
+	if (inst->nflags) {
+		df_buf_adds(out, " [");
+		for (i = 0; i < inst->nflags; i++) {
+			if (i)
+				df_buf_addc(out, ' ');
+			df_go_quote(out, inst->flags[i].ptr, inst->flags[i].len);
+		}
+		df_buf_addc(out, ']');
+	}
+	if (inst->sub) {
+		df_buf_adds(out, " (");
+		dump_node(inst->sub, out);
+		df_buf_addc(out, ')');
+	} else if (inst->has_next) {
+		for (i = 0; i < inst->nargs; i++) {
+			df_buf_addc(out, ' ');
+			df_go_quote(out, inst->args[i].ptr, inst->args[i].len);
+		}
+	}
+	/* strings.TrimSpace of the node's string */
+	pre = df_go_space_prefix(out->ptr + start, out->len - start);
+	if (pre) {
+		memmove(out->ptr + start, out->ptr + start + pre, out->len - start - pre);
+		out->len -= pre;
+	}
+	suf = df_go_space_suffix(out->ptr + start, out->len - start);
+	out->len -= suf;
+	out->ptr[out->len] = '\0';
+}
+
+void df_dump_inst(const struct df_inst *inst, struct df_buf *out)
+{
+	df_buf_addc(out, '(');
+	dump_node(inst, out);
+	df_buf_adds(out, ")\n");
+}
+
+void df_dump(struct df_doc *doc, struct df_buf *out)
+{
+	size_t i;
+
+	for (i = 0; i < doc->nnodes; i++)
+		if (doc->nodes[i].kind == DF_INSTRUCTION && doc->nodes[i].inst)
+			df_dump_inst(doc->nodes[i].inst, out);
+}

@@ -1,0 +1,52 @@
+/* internal.h - helpers shared between dfix's own files (not public API). */
+#ifndef DFIX_INTERNAL_H
+#define DFIX_INTERNAL_H
+
+#include "dfix.h"
+
+/* ---- Go compatibility (golang.c): BuildKit is written in Go and its
+ * parser's output depends on Go's definitions of space, print and JSON. */
+
+/* Decode one UTF-8 rune as Go's utf8.DecodeRune does: invalid input gives
+ * rune 0xFFFD with width 1. n > 0. */
+int32_t df_utf8_decode(const unsigned char *p, size_t n, int *width);
+/* Append the UTF-8 encoding of r (Go's string(rune): invalid -> U+FFFD). */
+void df_utf8_append(struct df_buf *b, int32_t r);
+/* unicode.IsSpace and unicode.IsPrint. */
+int df_go_isspace(int32_t r);
+int df_go_isprint(int32_t r);
+/* Length of the leading / trailing run of Go unicode.IsSpace runes. */
+size_t df_go_space_prefix(const char *p, size_t n);
+size_t df_go_space_suffix(const char *p, size_t n);
+
+/* BuildKit's parseJSON: decode a JSON array of strings the way Go's
+ * json.Decoder does (first value only; trailing bytes ignored; invalid UTF-8
+ * and bad surrogates become U+FFFD).
+ * Returns 1 and the strings (arena) when p is such an array, 0 when it is not
+ * valid JSON or not an array (BuildKit then falls back to shell form), and -1
+ * when it is a valid array with a non-string element (BuildKit's error). */
+int df_go_json_strings(struct df_arena *a, const char *p, size_t n,
+		       struct df_span **out, size_t *nout);
+
+
+
+/* ---- parser internals (parse.c, inst.c) */
+
+/* BuildKit's directive regexp on a left-trimmed line. */
+int df_match_directive(const char *p, size_t n, struct df_span *key, struct df_span *val);
+void df_doc_add_diag(struct df_doc *doc, uint32_t line, uint32_t col, const char *msg);
+/* printf into the arena. */
+char *df_arena_printf(struct df_arena *a, const char *fmt, ...) DF_PRINTF(2, 3);
+/* Build the BuildKit model of an instruction from its logical-line pieces
+ * (offsets into node_text). NULL + *err on what BuildKit's parser rejects;
+ * the returned model is still filled as far as possible when non-NULL. */
+struct df_inst *df_inst_build(struct df_doc *doc, const char *node_text,
+			      struct df_piece *pieces, size_t npieces, size_t total,
+			      const char **err);
+/* Parse text that goes inside an existing document: no parser directives,
+ * the given escape character. */
+struct df_doc *df_doc_parse_fragment(const char *src, size_t len, char escape);
+/* Move every block of src into dst (src is left empty). */
+void df_arena_adopt(struct df_arena *dst, struct df_arena *src);
+
+#endif

@@ -1,0 +1,293 @@
+/* util.c - memory that dies on OOM, buffers, the arena, files. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+void df_die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("dfix: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(DF_EXIT_ERROR);
+}
+
+void *df_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		df_die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *df_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		df_die("out of memory");
+	return p;
+}
+
+void *df_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		df_die("out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *df_xstrndup(const char *s, size_t n)
+{
+	char *p = df_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+void df_buf_init(struct df_buf *b)
+{
+	b->ptr = NULL;
+	b->len = b->cap = 0;
+}
+
+void df_buf_release(struct df_buf *b)
+{
+	free(b->ptr);
+	df_buf_init(b);
+}
+
+void df_buf_grow(struct df_buf *b, size_t extra)
+{
+	size_t need;
+
+	if (extra >= DF_BUF_MAX - b->len)
+		df_die("buffer too large");
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return;
+	if (b->cap < 64)
+		b->cap = 64;
+	while (b->cap < need)
+		b->cap *= 2;
+	b->ptr = df_xrealloc(b->ptr, b->cap);
+}
+
+void df_buf_add(struct df_buf *b, const void *p, size_t n)
+{
+	df_buf_grow(b, n);
+	if (n)
+		memcpy(b->ptr + b->len, p, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+}
+
+void df_buf_addc(struct df_buf *b, int c)
+{
+	df_buf_grow(b, 1);
+	b->ptr[b->len++] = (char)c;
+	b->ptr[b->len] = '\0';
+}
+
+void df_buf_adds(struct df_buf *b, const char *s)
+{
+	df_buf_add(b, s, strlen(s));
+}
+
+void df_buf_addf(struct df_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	df_buf_grow(b, 64);
+	va_start(ap, fmt);
+	n = vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		df_die("formatting failed");
+	if ((size_t)n >= b->cap - b->len) {
+		df_buf_grow(b, (size_t)n);
+		va_start(ap, fmt);
+		vsnprintf(b->ptr + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+void df_buf_reset(struct df_buf *b)
+{
+	b->len = 0;
+	if (b->ptr)
+		b->ptr[0] = '\0';
+}
+
+char *df_buf_detach(struct df_buf *b, size_t *len)
+{
+	char *p;
+
+	if (!b->ptr)
+		df_buf_grow(b, 0);
+	p = b->ptr;
+	if (len)
+		*len = b->len;
+	df_buf_init(b);
+	return p;
+}
+
+/* ---- arena ---- */
+
+struct df_arena_block {
+	struct df_arena_block *next;
+	size_t used, size;
+	_Alignas(16) unsigned char data[];
+};
+
+void df_arena_init(struct df_arena *a)
+{
+	a->head = NULL;
+}
+
+void df_arena_release(struct df_arena *a)
+{
+	struct df_arena_block *b = a->head, *next;
+
+	for (; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head = NULL;
+}
+
+void *df_arena_alloc(struct df_arena *a, size_t n)
+{
+	struct df_arena_block *b = a->head;
+	size_t size;
+	void *p;
+
+	n = (n + 15) & ~(size_t)15;
+	if (!b || b->size - b->used < n) {
+		size = b ? b->size * 2 : 16384;
+		if (size > ((size_t)1 << 24))
+			size = (size_t)1 << 24;
+		if (size < n)
+			size = n;
+		b = df_xmalloc(sizeof(*b) + size);
+		b->size = size;
+		b->used = 0;
+		b->next = a->head;
+		a->head = b;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *df_arena_dup(struct df_arena *a, const void *p, size_t n)
+{
+	char *d = df_arena_alloc(a, n + 1);
+
+	if (n)
+		memcpy(d, p, n);
+	d[n] = '\0';
+	return d;
+}
+
+/* ---- spans ---- */
+
+int df_mem_ieq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+int df_span_eq(struct df_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.len == n && memcmp(s.ptr, lit, n) == 0;
+}
+
+int df_span_ieq(struct df_span s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return s.len == n && df_mem_ieq(s.ptr, lit, n);
+}
+
+/* ---- files ---- */
+
+char *df_read_stream(FILE *f, size_t *len, const char **err)
+{
+	struct df_buf b = DF_BUF_INIT;
+	size_t n;
+
+	for (;;) {
+		df_buf_grow(&b, 65536);
+		n = fread(b.ptr + b.len, 1, b.cap - b.len - 1, f);
+		b.len += n;
+		if (n == 0)
+			break;
+	}
+	b.ptr[b.len] = '\0';
+	if (ferror(f)) {
+		*err = strerror(errno ? errno : EIO);
+		df_buf_release(&b);
+		return NULL;
+	}
+	return df_buf_detach(&b, len);
+}
+
+char *df_read_file(const char *path, size_t *len, const char **err)
+{
+	struct stat st;
+	FILE *f;
+	char *p;
+
+	f = fopen(path, "rb");
+	if (!f) {
+		*err = strerror(errno);
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		*err = "is a directory";
+		return NULL;
+	}
+	p = df_read_stream(f, len, err);
+	fclose(f);
+	return p;
+}
+
+void df_arena_adopt(struct df_arena *dst, struct df_arena *src)
+{
+	struct df_arena_block *b = src->head;
+
+	if (!b)
+		return;
+	while (b->next)
+		b = b->next;
+	b->next = dst->head;
+	dst->head = src->head;
+	src->head = NULL;
+}
