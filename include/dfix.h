@@ -294,6 +294,32 @@ void df_ctx_release(struct df_ctx *ctx);
 void df_ctx_finding(struct df_ctx *ctx, const char *code, uint32_t line,
 		    const char *fmt, ...) DF_PRINTF(4, 5);
 
+/* Is the current pass switched off for the node at idx? By `# dfix off`,
+ * `# dfix ignore-file=ID,...` or `# hadolint global ignore=CODE,...` anywhere
+ * in the file, or by `# dfix ignore=ID,...` / `# hadolint ignore=CODE,...` in
+ * the comment lines directly above the instruction. */
+int df_pass_ignored(const struct df_ctx *ctx, const struct df_doc *doc, size_t idx);
+
+/* Stages: one per FROM. `reaches_final` is set for the last stage and every
+ * stage it copies from (COPY --from / RUN --mount from=) or builds FROM,
+ * transitively; only those stages' files can end up in the final image. */
+struct df_stage {
+	size_t from;             /* node index of the FROM */
+	size_t end;              /* node index one past the stage's last node */
+	struct df_span image;    /* FROM's image argument (BuildKit view) */
+	struct df_span name;     /* AS name, or empty */
+	int is_final;
+	int reaches_final;
+	int only_copied_from;    /* used by other stages only through COPY --from */
+};
+/* Returns a malloc'ed array (caller frees) and its length in *n. */
+struct df_stage *df_stages(const struct df_doc *doc, size_t *n);
+
+/* The build context (DESIGN.md section 3). Paths are relative to it. */
+int df_context_exists(const struct df_ctx *ctx, const char *rel);
+/* Whole file, malloc'ed (caller frees), or NULL when absent/unreadable. */
+char *df_context_read(const struct df_ctx *ctx, const char *rel, size_t *len);
+
 /* Run the enabled passes to a fixpoint (at most DF_FIX_ROUNDS rounds),
  * re-parse the result and check the invariants. On success *out holds the
  * new text and 0 is returned. On refusal returns -1 and sets *why. */

@@ -122,6 +122,10 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			if (!ctx->enabled[p] || pass->level > ctx->level)
 				continue;
 			doc = df_doc_parse(cur.ptr, cur.len);
+			if (df_pass_file_ignored(pass, doc)) {
+				df_doc_free(doc);
+				continue;
+			}
 			ctx->current = pass;
 			n = pass->run(ctx, doc);
 			ctx->current = NULL;

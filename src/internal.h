@@ -49,4 +49,8 @@ struct df_doc *df_doc_parse_fragment(const char *src, size_t len, char escape);
 /* Move every block of src into dst (src is left empty). */
 void df_arena_adopt(struct df_arena *dst, struct df_arena *src);
 
+/* File-level pragmas (`# dfix off`, ignore-file, hadolint global ignore)
+ * that switch the pass off for the whole document. */
+int df_pass_file_ignored(const struct df_pass *pass, const struct df_doc *doc);
+
 #endif
