@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""gen_unicode.py - generate src/unicode_tables.h for dfix's golang.c.
+
+The tables reproduce Go's unicode.IsPrint and unicode.IsSpace:
+
+  IsPrint: general category L*, M*, N*, P*, S*, plus U+0020 (and nothing
+           else from Z*: U+00A0 and U+3000 are not printable in Go).
+  IsSpace: the Unicode White_Space property. Go special-cases Latin-1 as
+           \\t \\n \\v \\f \\r ' ' U+0085 U+00A0, which is exactly White_Space there.
+
+Go's unicode package (Go 1.21 and later) is built from Unicode 15.0.0, so the
+committed header is generated from the Unicode Character Database files that
+Debian's `unicode-data` package installs (version 15.0.0 on bookworm):
+
+    apt-get install unicode-data
+    python3 tools/gen_unicode.py --ucd /usr/share/unicode -o src/unicode_tables.h
+
+Without --ucd the data comes from Python's own unicodedata module (whatever
+Unicode version that Python was built with; 3.11 has 14.0.0), with
+White_Space derived from str.isspace() above Latin-1.
+
+The build never runs this script: the generated header is committed.
+"""
+
+import argparse
+import os
+import re
+import sys
+import unicodedata
+
+MAX_RUNE = 0x10FFFF
+PRINT_CATS = ("L", "M", "N", "P", "S")
+
+# White_Space as of Unicode 6.3 .. 15.x; used to check the derived set.
+KNOWN_WHITE_SPACE = (
+    [(0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680),
+     (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F),
+     (0x3000, 0x3000)])
+
+
+def ucd_categories(path):
+    """Map code point -> general category from UnicodeData.txt (Cn absent)."""
+    cats = {}
+    first = None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            fields = line.rstrip("\n").split(";")
+            if len(fields) < 3:
+                continue
+            cp = int(fields[0], 16)
+            name, cat = fields[1], fields[2]
+            if name.endswith(", First>"):
+                first = cp
+                continue
+            if name.endswith(", Last>"):
+                if first is None:
+                    sys.exit("gen_unicode: Last without First at %04X" % cp)
+                for c in range(first, cp + 1):
+                    cats[c] = cat
+                first = None
+                continue
+            cats[cp] = cat
+    return cats
+
+
+def ucd_property(path, prop):
+    """Code points with a binary property from PropList.txt."""
+    out = set()
+    pat = re.compile(r"^([0-9A-F]+)(?:\.\.([0-9A-F]+))?\s*;\s*(\w+)")
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            m = pat.match(line)
+            if not m or m.group(3) != prop:
+                continue
+            lo = int(m.group(1), 16)
+            hi = int(m.group(2), 16) if m.group(2) else lo
+            out.update(range(lo, hi + 1))
+    return out
+
+
+def ucd_version(path):
+    with open(path, encoding="utf-8") as f:
+        m = re.match(r"#\s*PropList-(\d+\.\d+\.\d+)\.txt", f.readline())
+    if not m:
+        sys.exit("gen_unicode: cannot read the version from " + path)
+    return m.group(1)
+
+
+def ranges(points):
+    """Sorted iterable of code points -> list of inclusive (lo, hi)."""
+    out = []
+    for cp in points:
+        if out and out[-1][1] + 1 == cp:
+            out[-1][1] = cp
+        else:
+            out.append([cp, cp])
+    return [tuple(r) for r in out]
+
+
+def emit(f, name, rs):
+    f.write("static const uint32_t %s[][2] = {\n" % name)
+    for lo, hi in rs:
+        f.write("\t{ 0x%06X, 0x%06X },\n" % (lo, hi))
+    f.write("};\n\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ucd", help="directory with UnicodeData.txt and PropList.txt")
+    ap.add_argument("-o", "--output", help="output file (default: stdout)")
+    args = ap.parse_args()
+
+    if args.ucd:
+        cats = ucd_categories(os.path.join(args.ucd, "UnicodeData.txt"))
+        proplist = os.path.join(args.ucd, "PropList.txt")
+        white = ucd_property(proplist, "White_Space")
+        version = ucd_version(proplist)
+        source = "the Unicode Character Database %s (%s)" % (version, args.ucd)
+        cat = lambda cp: cats.get(cp, "Cn")
+    else:
+        version = unicodedata.unidata_version
+        source = "Python %d.%d's unicodedata (Unicode %s)" % (
+            sys.version_info[0], sys.version_info[1], version)
+        cat = lambda cp: unicodedata.category(chr(cp))
+        white = {cp for lo, hi in KNOWN_WHITE_SPACE if hi <= 0xFF
+                 for cp in range(lo, hi + 1)}
+        white.update(cp for cp in range(0x100, MAX_RUNE + 1)
+                     if chr(cp).isspace())
+
+    printable = [cp for cp in range(MAX_RUNE + 1)
+                 if cp == 0x20 or cat(cp)[0] in PRINT_CATS]
+    space = ranges(sorted(white))
+    if space != KNOWN_WHITE_SPACE:
+        sys.exit("gen_unicode: White_Space differs from the known set: %r" % space)
+
+    out = open(args.output, "w", encoding="ascii") if args.output else sys.stdout
+    out.write("/* unicode_tables.h - GENERATED by tools/gen_unicode.py; do not edit.\n")
+    out.write(" *\n")
+    out.write(" * Source: %s.\n" % source)
+    out.write(" * Unicode version: %s (Go 1.21+ unicode.Version is 15.0.0).\n" % version)
+    out.write(" *\n")
+    out.write(" * Sorted, disjoint, inclusive [lo, hi] code point ranges for Go's\n")
+    out.write(" * unicode.IsPrint (categories L M N P S, plus U+0020) and\n")
+    out.write(" * unicode.IsSpace (White_Space). Looked up by binary search.\n")
+    out.write(" */\n")
+    out.write("#ifndef DFIX_UNICODE_TABLES_H\n#define DFIX_UNICODE_TABLES_H\n\n")
+    out.write("#include <stdint.h>\n\n")
+    out.write("#define DF_UNICODE_VERSION \"%s\"\n\n" % version)
+    emit(out, "df_print_ranges", ranges(printable))
+    emit(out, "df_space_ranges", space)
+    out.write("#endif\n")
+    if args.output:
+        out.close()
+
+
+if __name__ == "__main__":
+    main()
