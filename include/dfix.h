@@ -82,6 +82,7 @@ struct df_arena {
 void df_arena_init(struct df_arena *a);
 void df_arena_release(struct df_arena *a);
 void *df_arena_alloc(struct df_arena *a, size_t n);       /* 16-aligned, zeroed */
+void *df_arena_alloc_raw(struct df_arena *a, size_t n);   /* 16-aligned, not zeroed */
 char *df_arena_dup(struct df_arena *a, const void *p, size_t n); /* NUL-terminated copy */
 
 /* Span helpers. */

@@ -173,8 +173,16 @@ size_t df_go_space_prefix(const char *p, size_t n)
 
 	while (i < n) {
 		int w;
-		int32_t r = df_utf8_decode(s + i, n - i, &w);
+		int32_t r;
 
+		if (s[i] < 0x80) { /* ASCII fast path */
+			if (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')) {
+				i++;
+				continue;
+			}
+			break;
+		}
+		r = df_utf8_decode(s + i, n - i, &w);
 		if (!df_go_isspace(r))
 			break;
 		i += (size_t)w;

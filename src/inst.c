@@ -198,7 +198,7 @@ out:
 }
 
 /* parseWords: space-separated words, quotes kept, escapes kept. */
-static void parse_words(struct df_arena *a, const char *rest, size_t n, char esc,
+static void parse_words_copy(struct df_arena *a, const char *rest, size_t n, char esc,
 			struct spans *out)
 {
 	enum { SP, WORD, QUOTE } phase = SP;
@@ -261,6 +261,91 @@ static void parse_words(struct df_arena *a, const char *rest, size_t n, char esc
 		df_utf8_append(&w, ch);
 	}
 	df_buf_release(&w);
+}
+
+/* parseWords when every rune is valid UTF-8: each word is a substring of
+ * rest (Go appends the very bytes it reads), so no copy is needed. */
+static int valid_utf8(const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		int w;
+
+		if ((unsigned char)p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (df_utf8_decode((const unsigned char *)p + i, n - i, &w) == 0xFFFD && w == 1)
+			return 0;
+		i += (size_t)w;
+	}
+	return 1;
+}
+
+static void parse_words(struct df_arena *a, const char *rest, size_t n, char esc,
+			struct spans *out)
+{
+	enum { SP, WORD, QUOTE } phase = SP;
+	int blank_ok = 0, width = 0;
+	int32_t quote = 0, ch = 0;
+	size_t pos, ws = 0, we = 0;
+
+	if (!valid_utf8(rest, n)) {
+		parse_words_copy(a, rest, n, esc, out);
+		return;
+	}
+	for (pos = 0; pos <= n; pos += (size_t)width) {
+		if (pos != n)
+			ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
+		if (phase == SP) {
+			if (pos == n)
+				break;
+			if (df_go_isspace(ch))
+				continue;
+			phase = WORD;
+			ws = we = pos;
+		}
+		if (pos == n) {
+			if (blank_ok || we > ws)
+				spans_add(a, out, rest + ws, we - ws);
+			break;
+		}
+		if (phase == WORD) {
+			if (df_go_isspace(ch)) {
+				phase = SP;
+				if (blank_ok || we > ws)
+					spans_add(a, out, rest + ws, we - ws);
+				blank_ok = 0;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				blank_ok = 1;
+				phase = QUOTE;
+			}
+			if (ch == (unsigned char)esc) {
+				if (pos + (size_t)width == n)
+					continue;
+				pos += (size_t)width;
+				ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
+			}
+			we = pos + (size_t)width;
+			continue;
+		}
+		/* QUOTE */
+		if (ch == quote)
+			phase = WORD;
+		if (ch == (unsigned char)esc && quote != '\'') {
+			if (pos + (size_t)width == n) {
+				phase = WORD;
+				continue;
+			}
+			pos += (size_t)width;
+			ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
+		}
+		we = pos + (size_t)width;
+	}
 }
 
 static int has_eq(struct df_span s)

@@ -161,7 +161,7 @@ static struct df_node *new_node(struct parser *ps, enum df_node_kind kind, size_
 	n->text.len = end - start;
 	n->line = line;
 	n->nlines = (uint32_t)ps->nlines;
-	n->lines = df_arena_alloc(&doc->arena, ps->nlines * sizeof(*n->lines));
+	n->lines = df_arena_alloc_raw(&doc->arena, ps->nlines * sizeof(*n->lines));
 	memcpy(n->lines, ps->lines, ps->nlines * sizeof(*n->lines));
 	ps->nlines = 0;
 	return n;
@@ -261,7 +261,7 @@ static struct df_inst *model(struct parser *ps, size_t node_start, size_t first_
 	struct df_piece *pieces;
 	size_t i, np = 0, total = 0;
 
-	pieces = df_arena_alloc(&doc->arena, ps->nlines * sizeof(*pieces));
+	pieces = df_arena_alloc_raw(&doc->arena, ps->nlines * sizeof(*pieces));
 	for (i = 0; i < ps->nlines; i++) {
 		const struct df_line *l = &ps->lines[i];
 		size_t a, e;

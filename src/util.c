@@ -167,7 +167,7 @@ void df_arena_release(struct df_arena *a)
 	a->head = NULL;
 }
 
-void *df_arena_alloc(struct df_arena *a, size_t n)
+void *df_arena_alloc_raw(struct df_arena *a, size_t n)
 {
 	struct df_arena_block *b = a->head;
 	size_t size;
@@ -188,13 +188,20 @@ void *df_arena_alloc(struct df_arena *a, size_t n)
 	}
 	p = b->data + b->used;
 	b->used += n;
+	return p;
+}
+
+void *df_arena_alloc(struct df_arena *a, size_t n)
+{
+	void *p = df_arena_alloc_raw(a, n);
+
 	memset(p, 0, n);
 	return p;
 }
 
 char *df_arena_dup(struct df_arena *a, const void *p, size_t n)
 {
-	char *d = df_arena_alloc(a, n + 1);
+	char *d = df_arena_alloc_raw(a, n + 1);
 
 	if (n)
 		memcpy(d, p, n);
