@@ -261,6 +261,16 @@ struct df_finding {
 	char *msg;          /* malloc'ed; freed with the context */
 };
 
+/* A file other than the Dockerfile that a pass wants written, e.g. the
+ * build context's .dockerignore. `old` is NULL when the file does not exist. */
+struct df_extra {
+	char *path;        /* path as it should be shown and written */
+	char *old;         /* current content or NULL (malloc'ed) */
+	size_t oldlen;
+	char *text;        /* new content (malloc'ed) */
+	size_t len;
+};
+
 struct df_ctx;
 
 struct df_pass {
@@ -288,12 +298,19 @@ struct df_ctx {
 	struct df_finding *findings;
 	size_t nfindings, findcap;
 	const struct df_pass *current; /* set by the driver while a pass runs */
+	struct df_extra *extras; /* other files to write, see df_ctx_extra */
+	size_t nextras;
+	const char *dockerfile_name; /* base name used for per-Dockerfile ignore files */
 };
 
 void df_ctx_init(struct df_ctx *ctx);
 void df_ctx_release(struct df_ctx *ctx);
 void df_ctx_finding(struct df_ctx *ctx, const char *code, uint32_t line,
 		    const char *fmt, ...) DF_PRINTF(4, 5);
+/* Record (or replace, same path) a file to write beside the Dockerfile.
+ * Copies everything. Nothing is recorded when text equals old. */
+void df_ctx_extra(struct df_ctx *ctx, const char *path, const char *old, size_t oldlen,
+		  const char *text, size_t len);
 
 /* Is the current pass switched off for the node at idx? By `# dfix off`,
  * `# dfix ignore-file=ID,...` or `# hadolint global ignore=CODE,...` anywhere

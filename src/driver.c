@@ -31,6 +31,14 @@ void df_ctx_release(struct df_ctx *ctx)
 
 	for (i = 0; i < ctx->nfindings; i++)
 		free(ctx->findings[i].msg);
+	for (i = 0; i < ctx->nextras; i++) {
+		free(ctx->extras[i].path);
+		free(ctx->extras[i].old);
+		free(ctx->extras[i].text);
+	}
+	free(ctx->extras);
+	ctx->extras = NULL;
+	ctx->nextras = 0;
 	free(ctx->findings);
 	free(ctx->enabled);
 	ctx->findings = NULL;
@@ -63,6 +71,37 @@ void df_ctx_finding(struct df_ctx *ctx, const char *code, uint32_t line, const c
 	f->line = line;
 	f->col = 1;
 	f->msg = df_buf_detach(&b, NULL);
+}
+
+void df_ctx_extra(struct df_ctx *ctx, const char *path, const char *old, size_t oldlen,
+		  const char *text, size_t len)
+{
+	struct df_extra *e = NULL;
+	size_t i;
+
+	for (i = 0; i < ctx->nextras; i++)
+		if (strcmp(ctx->extras[i].path, path) == 0) {
+			e = &ctx->extras[i];
+			free(e->path);
+			free(e->old);
+			free(e->text);
+			break;
+		}
+	if (old && oldlen == len && memcmp(old, text, len) == 0) {
+		if (e) { /* no longer a change: drop the entry */
+			*e = ctx->extras[--ctx->nextras];
+		}
+		return;
+	}
+	if (!e) {
+		ctx->extras = df_xrealloc(ctx->extras, (ctx->nextras + 1) * sizeof(*ctx->extras));
+		e = &ctx->extras[ctx->nextras++];
+	}
+	e->path = df_xstrndup(path, strlen(path));
+	e->old = old ? df_xstrndup(old, oldlen) : NULL;
+	e->oldlen = old ? oldlen : 0;
+	e->text = df_xstrndup(text, len);
+	e->len = len;
 }
 
 const struct df_pass *df_pass_find(const char *id)
