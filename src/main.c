@@ -125,6 +125,7 @@ struct cli {
 	int stdin_seen;
 	/* results */
 	int failed, changed;
+	struct df_pathlist shown;  /* extra files already in the -d/-l/--check output */
 };
 
 /* ---- messages ---- */
@@ -498,6 +499,49 @@ static void dump_one(struct cli *cli, const char *name, const char *src, size_t 
 	df_doc_free(doc);
 }
 
+/* Other files the passes want written beside the Dockerfile (the context's
+ * .dockerignore). -w writes them, never for standard input. */
+static void write_extras(struct cli *cli, const struct df_ctx *ctx, const char *path)
+{
+	const char *err = NULL;
+	size_t i;
+
+	for (i = 0; path && i < ctx->nextras; i++) {
+		const struct df_extra *e = &ctx->extras[i];
+
+		if (df_write_atomic(e->path, e->text, e->len, &err) != 0)
+			fail(cli, e->path, "%s", err ? err : "cannot write");
+		else if (cli->verbose)
+			fprintf(stderr, "fixed %s\n", e->path);
+	}
+}
+
+/* -d (diff not NULL): append each extra file's diff, a new file against
+ * /dev/null; -l/--check: name them. A file another Dockerfile of this run
+ * already showed is skipped, so the output still applies with git apply. */
+static void show_extras(struct cli *cli, const struct df_ctx *ctx, struct df_buf *diff)
+{
+	size_t i, k;
+
+	for (i = 0; i < ctx->nextras; i++) {
+		const struct df_extra *e = &ctx->extras[i];
+		char *dpath = diff_path(e->path);
+
+		for (k = 0; k < cli->shown.n && strcmp(cli->shown.v[k], dpath); k++)
+			;
+		if (k == cli->shown.n) {
+			df_pathlist_add(&cli->shown, dpath);
+			if (diff)
+				df_diff(diff, dpath, e->old, e->oldlen, e->text, e->len, cli->color);
+			if (cli->list)
+				printf("%s\n", e->path);
+			if (cli->check)
+				fprintf(stderr, "dfix: %s: would be rewritten\n", e->path);
+		}
+		free(dpath);
+	}
+}
+
 /* Rewrite one input (path NULL: standard input) and act on the result. */
 static void process(struct cli *cli, const char *path)
 {
@@ -556,7 +600,7 @@ static void process(struct cli *cli, const char *path)
 		goto done;
 	}
 	changed = out.len != len || memcmp(out.ptr ? out.ptr : "", src, len) != 0;
-	if (changed)
+	if (changed || ctx.nextras)
 		cli->changed = 1;
 
 	if (cli->write) {
@@ -568,24 +612,28 @@ static void process(struct cli *cli, const char *path)
 			if (cli->verbose)
 				fprintf(stderr, "fixed %s\n", name);
 		}
+		write_extras(cli, &ctx, path);
 	} else if (!cli->diff && !cli->list && !cli->check) {
 		fwrite(out.ptr ? out.ptr : "", 1, out.len, stdout);
 	}
-	if (!changed)
+	if (!changed && !ctx.nextras)
 		goto done;
-	if (cli->list)
+	if (cli->list && changed)
 		printf("%s\n", name);
-	if (cli->check)
+	if (cli->check && changed)
 		fprintf(stderr, "dfix: %s: would be rewritten\n", name);
 	if (cli->diff) {
 		struct df_buf diff = DF_BUF_INIT;
 
 		dpath = diff_path(name);
 		df_diff(&diff, dpath, src, len, out.ptr ? out.ptr : "", out.len, cli->color);
+		show_extras(cli, &ctx, &diff);
 		print_findings(&ctx);
 		fwrite(diff.ptr ? diff.ptr : "", 1, diff.len, stdout);
 		df_buf_release(&diff);
 		free(dpath);
+	} else if (cli->list || cli->check) {
+		show_extras(cli, &ctx, NULL);
 	}
 done:
 	df_ctx_release(&ctx);
@@ -763,6 +811,7 @@ out:
 	free(cli.select);
 	free(cli.ignore);
 	free(cli.enabled);
+	df_pathlist_release(&cli.shown);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		df_die("standard output: %s", strerror(errno ? errno : EIO));
 	return rc;

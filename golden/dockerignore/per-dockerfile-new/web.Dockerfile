@@ -1,0 +1,2 @@
+FROM nginx:alpine
+COPY web/ /usr/share/nginx/html/
