@@ -80,6 +80,7 @@ void df_buf_grow(struct df_buf *b, size_t extra)
 	while (b->cap < need)
 		b->cap *= 2;
 	b->ptr = df_xrealloc(b->ptr, b->cap);
+	b->ptr[b->len] = '\0';
 }
 
 void df_buf_add(struct df_buf *b, const void *p, size_t n)
