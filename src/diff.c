@@ -1,5 +1,6 @@
 /*
- * diff.c - unified diffs in git's format (df_diff).
+ * diff.c - unified diffs in git's format (df_diff) and their change blocks
+ * (df_diff_blocks, for the fixes of --report and the language server).
  *
  * The line matching is Myers' O(ND) algorithm ("An O(ND) Difference
  * Algorithm and Its Variations", 1986) in its linear-space form: search
@@ -25,6 +26,7 @@
 #include <string.h>
 
 #include "dfix.h"
+#include "report.h"
 
 #define CONTEXT 3    /* lines of context around a change */
 #define FUNC_MAX 80  /* git keeps at most 80 bytes of the function line */
@@ -761,13 +763,14 @@ static void emit_hunk(struct emit *e, const struct atom *at, size_t n)
 		emit_line(e, ' ', &e->b->line[i2]);
 }
 
-static void emit_hunks(struct emit *e)
+/* The maximal runs of changes, in order (caller frees). */
+static struct atom *find_atoms(const struct dfile *a, const struct dfile *b, size_t *n)
 {
-	const struct dfile *a = e->a, *b = e->b;
 	struct atom *at = NULL;
-	size_t n = 0, cap = 0, h, end;
+	size_t cap = 0;
 	long i1 = 0, i2 = 0, s1, s2;
 
+	*n = 0;
 	while (i1 < a->n || i2 < b->n) {
 		if ((i1 < a->n && a->chg[i1]) || (i2 < b->n && b->chg[i2])) {
 			s1 = i1;
@@ -776,11 +779,11 @@ static void emit_hunks(struct emit *e)
 				i1++;
 			while (i2 < b->n && b->chg[i2])
 				i2++;
-			if (n == cap) {
+			if (*n == cap) {
 				cap = cap ? 2 * cap : 16;
 				at = df_xrealloc(at, cap * sizeof(*at));
 			}
-			at[n++] = (struct atom){ s1, i1 - s1, s2, i2 - s2 };
+			at[(*n)++] = (struct atom){ s1, i1 - s1, s2, i2 - s2 };
 		} else if (i1 < a->n && i2 < b->n) {
 			i1++;
 			i2++;
@@ -788,6 +791,14 @@ static void emit_hunks(struct emit *e)
 			df_die("diff: internal error: unmatched lines");
 		}
 	}
+	return at;
+}
+
+static void emit_hunks(struct emit *e)
+{
+	size_t n, h, end;
+	struct atom *at = find_atoms(e->a, e->b, &n);
+
 	for (h = 0; h < n; h = end) {
 		for (end = h + 1; end < n; end++)
 			if (at[end].i1 - (at[end - 1].i1 + at[end - 1].c1) > 2 * CONTEXT)
@@ -795,6 +806,37 @@ static void emit_hunks(struct emit *e)
 		emit_hunk(e, at + h, end - h);
 	}
 	free(at);
+}
+
+/* Split both texts into lines, match them and slide the changes into
+ * place: what both df_diff() and df_diff_blocks() start from. */
+static void compare_texts(struct dfile *a, struct dfile *b, const char *old, size_t oldlen,
+			  const char *new_, size_t newlen)
+{
+	split_lines(a, old ? old : "", old ? oldlen : 0);
+	split_lines(b, newlen ? new_ : "", newlen);
+	diff_lines(a, b);
+	slide(a, b);
+	slide(b, a);
+}
+
+struct df_diff_block *df_diff_blocks(const char *old, size_t oldlen, const char *new_,
+				     size_t newlen, size_t *n)
+{
+	struct dfile a, b;
+	struct atom *at;
+	struct df_diff_block *v;
+	size_t i;
+
+	compare_texts(&a, &b, old, oldlen, new_, new_ ? newlen : 0);
+	at = find_atoms(&a, &b, n);
+	v = df_xmalloc((*n + 1) * sizeof(*v));
+	for (i = 0; i < *n; i++)
+		v[i] = (struct df_diff_block){ at[i].i1, at[i].c1, at[i].i2, at[i].c2 };
+	free(at);
+	free_lines(&a);
+	free_lines(&b);
+	return v;
 }
 
 /* prefix + path, C-quoted as a whole when the path has a control
@@ -882,13 +924,9 @@ void df_diff(struct df_buf *out, const char *path, const char *old, size_t oldle
 	meta_line(&e, "--- ", old ? an.ptr : "/dev/null");
 	meta_line(&e, "+++ ", bn.ptr);
 
-	split_lines(&a, old ? old : "", old ? oldlen : 0);
-	split_lines(&b, newlen ? new_ : "", newlen);
+	compare_texts(&a, &b, old, oldlen, new_, newlen);
 	e.a = &a;
 	e.b = &b;
-	diff_lines(&a, &b);
-	slide(&a, &b);
-	slide(&b, &a);
 	if (color) {
 		ta = trailing_blanks(a.text, a.size);
 		tb = trailing_blanks(b.text, b.size);

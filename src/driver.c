@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "report.h"
 
 void df_ctx_init(struct df_ctx *ctx)
 {
@@ -133,6 +134,8 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	struct df_doc *doc;
 	const struct df_diag *bad;
 	int round, settled = 0, rc = 0;
+	uint32_t *orig = NULL;
+	size_t norig = 0;
 
 	*why = NULL;
 	doc = df_doc_parse(src, len);
@@ -147,6 +150,14 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	}
 	df_doc_free(doc);
 	df_buf_add(&cur, src, len);
+	{
+		size_t nl, k;
+		free(df_text_lines(src, len, &nl));
+		orig = df_xmalloc((nl + 2) * sizeof(*orig));
+		for (k = 0; k < nl + 2; k++)
+			orig[k] = (uint32_t)k + 1;
+		norig = nl + 2;
+	}
 
 	for (round = 0; round < DF_FIX_ROUNDS && !settled; round++) {
 		size_t p;
@@ -168,6 +179,11 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			ctx->current = pass;
 			n = pass->run(ctx, doc);
 			ctx->current = NULL;
+			for (size_t k = keep; k < ctx->nfindings; k++) {
+				uint32_t L = ctx->findings[k].line;
+				if (L >= 1)
+					ctx->findings[k].line = orig[(L <= norig ? L : norig) - 1];
+			}
 			if (n <= 0) {
 				df_doc_free(doc);
 				continue;
@@ -200,6 +216,21 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			}
 			df_doc_free(after);
 			{
+				size_t nh, nl, k;
+				struct df_hunk *h = df_hunks(cur.ptr, cur.len, next.ptr, next.len, &nh);
+				uint32_t *o2;
+				free(df_text_lines(next.ptr, next.len, &nl));
+				o2 = df_xmalloc((nl + 2) * sizeof(*o2));
+				for (k = 0; k < nl + 2; k++) {
+					uint32_t b = df_hunks_line_back(h, nh, (uint32_t)k + 1);
+					o2[k] = orig[(b <= norig ? b : norig) - 1];
+				}
+				free(orig);
+				free(h);
+				orig = o2;
+				norig = nl + 2;
+			}
+			{
 				struct df_buf t = cur;
 
 				cur = next;
@@ -217,6 +248,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		df_buf_reset(out);
 		df_buf_add(out, cur.ptr, cur.len);
 	}
+	free(orig);
 	df_buf_release(&cur);
 	df_buf_release(&next);
 	df_buf_release(&d1);
