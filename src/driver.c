@@ -127,18 +127,63 @@ static void drop_findings(struct df_ctx *ctx, size_t keep)
 		free(ctx->findings[--ctx->nfindings].msg);
 }
 
+/* Lines in a text (a last line without newline counts). */
+static size_t count_lines(const char *p, size_t n)
+{
+	size_t k = 0;
+	const char *e = p + n, *nl;
+
+	while (p < e && (nl = memchr(p, '\n', (size_t)(e - p)))) {
+		k++;
+		p = nl + 1;
+	}
+	return k + (p < e);
+}
+
+/* After a pass turned `old` into `new_`, carry the map from lines of the
+ * current text to lines of the input over to the new text. Linear. */
+static uint32_t *remap_lines(const char *old, size_t oldlen, const char *new_, size_t newlen,
+			     const uint32_t *orig, size_t norig, size_t *nout)
+{
+	size_t nh, nl = count_lines(new_, newlen) + 2, k, h = 0;
+	struct df_hunk *hk = df_hunks(old, oldlen, new_, newlen, &nh);
+	uint32_t *map = df_xmalloc(nl * sizeof(*map));
+	int64_t delta = 0;
+
+	for (k = 0; k < nl; k++) {
+		uint32_t line = (uint32_t)k + 1, back;
+
+		while (h < nh && line >= hk[h].new_line + hk[h].new_count &&
+		       line >= hk[h].new_line) {
+			delta = (int64_t)(hk[h].new_line + hk[h].new_count) -
+				(int64_t)(hk[h].old_line + hk[h].old_count);
+			h++;
+		}
+		if (h < nh && line >= hk[h].new_line)
+			back = hk[h].old_count ? hk[h].old_line
+					       : (hk[h].old_line > 1 ? hk[h].old_line - 1 : 1);
+		else
+			back = line - delta >= 1 ? (uint32_t)(line - delta) : 1;
+		map[k] = orig[(back <= norig ? back : norig) - 1];
+	}
+	free(hk);
+	*nout = nl;
+	return map;
+}
+
 int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	   const char **why)
 {
 	struct df_buf cur = DF_BUF_INIT, next = DF_BUF_INIT, d1 = DF_BUF_INIT, d2 = DF_BUF_INIT;
 	struct df_doc *doc;
 	const struct df_diag *bad;
-	int round, settled = 0, rc = 0;
-	uint32_t *orig = NULL;
-	size_t norig = 0;
+	int round, settled = 0, rc = 0, d1_valid = 0;
+	uint32_t *orig;
+	size_t norig, k;
 
 	*why = NULL;
-	doc = df_doc_parse(src, len);
+	df_buf_add(&cur, src, len);
+	doc = df_doc_parse(cur.ptr, cur.len);
 	bad = df_doc_validate(doc);
 	if (bad) {
 		static char msg[512]; /* one message per process is all the CLI needs */
@@ -146,19 +191,15 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		snprintf(msg, sizeof(msg), "%u:%u: %s", bad->line, bad->col, bad->msg);
 		*why = msg;
 		df_doc_free(doc);
+		df_buf_release(&cur);
 		return -1;
 	}
-	df_doc_free(doc);
-	df_buf_add(&cur, src, len);
-	{
-		size_t nl, k;
-		free(df_text_lines(src, len, &nl));
-		orig = df_xmalloc((nl + 2) * sizeof(*orig));
-		for (k = 0; k < nl + 2; k++)
-			orig[k] = (uint32_t)k + 1;
-		norig = nl + 2;
-	}
+	norig = count_lines(src, len) + 2;
+	orig = df_xmalloc(norig * sizeof(*orig));
+	for (k = 0; k < norig; k++)
+		orig[k] = (uint32_t)k + 1;
 
+	/* `doc` always holds the parse of `cur`; `d1` its dump when d1_valid. */
 	for (round = 0; round < DF_FIX_ROUNDS && !settled; round++) {
 		size_t p;
 		int changed = 0;
@@ -169,30 +210,30 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			struct df_doc *after;
 			int n;
 
-			if (!ctx->enabled[p] || pass->level > ctx->level)
+			if (!ctx->enabled[p] || pass->level > ctx->level ||
+			    df_pass_file_ignored(pass, doc))
 				continue;
-			doc = df_doc_parse(cur.ptr, cur.len);
-			if (df_pass_file_ignored(pass, doc)) {
-				df_doc_free(doc);
-				continue;
+			if (pass->level == DF_LEVEL_FORMAT && !d1_valid) {
+				dump_of(doc, &d1);
+				d1_valid = 1;
 			}
 			ctx->current = pass;
 			n = pass->run(ctx, doc);
 			ctx->current = NULL;
-			for (size_t k = keep; k < ctx->nfindings; k++) {
-				uint32_t L = ctx->findings[k].line;
-				if (L >= 1)
-					ctx->findings[k].line = orig[(L <= norig ? L : norig) - 1];
+			for (k = keep; k < ctx->nfindings; k++) {
+				uint32_t line = ctx->findings[k].line;
+
+				if (line >= 1)
+					ctx->findings[k].line = orig[(line <= norig ? line : norig) - 1];
 			}
-			if (n <= 0) {
-				df_doc_free(doc);
+			if (n <= 0)
 				continue;
-			}
 			df_buf_reset(&next);
 			df_doc_print(doc, &next);
 			df_doc_free(doc);
 			if (next.len == cur.len && memcmp(next.ptr, cur.ptr, cur.len) == 0) {
 				drop_findings(ctx, keep);
+				doc = df_doc_parse(cur.ptr, cur.len);
 				continue;
 			}
 			after = df_doc_parse(next.ptr, next.len);
@@ -200,47 +241,46 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				/* the pass broke the file: revert it */
 				df_doc_free(after);
 				drop_findings(ctx, keep);
+				doc = df_doc_parse(cur.ptr, cur.len);
 				continue;
 			}
 			if (pass->level == DF_LEVEL_FORMAT) {
-				struct df_doc *before = df_doc_parse(cur.ptr, cur.len);
-
-				dump_of(before, &d1);
 				dump_of(after, &d2);
-				df_doc_free(before);
 				if (d1.len != d2.len || memcmp(d1.ptr, d2.ptr, d1.len) != 0) {
+					/* a format pass must not change what BuildKit sees */
 					df_doc_free(after);
 					drop_findings(ctx, keep);
+					doc = df_doc_parse(cur.ptr, cur.len);
 					continue;
 				}
-			}
-			df_doc_free(after);
-			{
-				size_t nh, nl, k;
-				struct df_hunk *h = df_hunks(cur.ptr, cur.len, next.ptr, next.len, &nh);
-				uint32_t *o2;
-				free(df_text_lines(next.ptr, next.len, &nl));
-				o2 = df_xmalloc((nl + 2) * sizeof(*o2));
-				for (k = 0; k < nl + 2; k++) {
-					uint32_t b = df_hunks_line_back(h, nh, (uint32_t)k + 1);
-					o2[k] = orig[(b <= norig ? b : norig) - 1];
+				{
+					struct df_buf t = d1;
+
+					d1 = d2;
+					d2 = t;
 				}
-				free(orig);
-				free(h);
-				orig = o2;
-				norig = nl + 2;
+			} else {
+				d1_valid = 0;
 			}
 			{
+				size_t nn;
+				uint32_t *map = remap_lines(cur.ptr, cur.len, next.ptr, next.len,
+							    orig, norig, &nn);
 				struct df_buf t = cur;
 
+				free(orig);
+				orig = map;
+				norig = nn;
 				cur = next;
 				next = t;
 			}
+			doc = after;
 			changed = 1;
 		}
 		if (!changed)
 			settled = 1;
 	}
+	df_doc_free(doc);
 	if (!settled) {
 		*why = "the passes do not settle: output not written (please report this file)";
 		rc = -1;

@@ -46,8 +46,9 @@ static int splice(struct df_doc *doc, size_t idx, size_t remove, const char *tex
 		return -1;
 	n = frag->nnodes;
 	reserve(doc, n);
-	memmove(doc->nodes + idx + n, doc->nodes + idx + remove,
-		(doc->nnodes - idx - remove) * sizeof(*doc->nodes));
+	if (n != remove) /* one node for one: no need to shift the tail */
+		memmove(doc->nodes + idx + n, doc->nodes + idx + remove,
+			(doc->nnodes - idx - remove) * sizeof(*doc->nodes));
 	for (i = 0; i < n; i++) {
 		doc->nodes[idx + i] = frag->nodes[i];
 		doc->nodes[idx + i].line = line;

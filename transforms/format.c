@@ -1,0 +1,967 @@
+/*
+ * format.c - the `format` pass: layout and keyword case, never meaning.
+ *
+ * BuildKit's --dump is the contract: it must not change. That decides what
+ * may move. BuildKit joins continuation lines verbatim (only the first line
+ * is left-trimmed), so the indentation of a continuation line is part of the
+ * argument text wherever the parser keeps text as written (shell-form RUN,
+ * CMD, ENTRYPOINT, SHELL, USER, WORKDIR, the value of legacy `ENV k v`...).
+ * It is free only where a parser splits on whitespace: between keyword,
+ * flags and arguments, between the words of FROM, EXPOSE, ARG, ENV/LABEL
+ * k=v, COPY/ADD/VOLUME, between JSON tokens, and at the ends of the line.
+ *
+ * For each instruction the pass finds those free whitespace runs ("segments")
+ * in the logical line by replaying the BuildKit parsers of inst.c, then
+ * prints the node again: segments become one space (or nothing, inside JSON
+ * brackets and at the line's end), the rest is copied byte for byte. When
+ * every continuation break falls inside a free segment, continuation lines
+ * are re-indented too; otherwise they keep their indentation. Each rewritten
+ * node is parsed again and kept only when its dump and heredocs are the same.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+enum { SEP, GLUE };          /* a free segment prints as " " / "" */
+
+struct seg {
+	uint32_t s, e;       /* [s, e) in the top logical line */
+	uint8_t kind;        /* SEP or GLUE */
+	uint8_t touch;       /* contains or borders a continuation break */
+};
+
+struct repl {                /* same-length replacement (keyword case) */
+	uint32_t s, e;
+	const char *text;
+};
+
+struct fmt {
+	struct df_ctx *ctx;
+	struct df_doc *doc;
+	char esc;
+	const char *unit;    /* continuation indent */
+	size_t unitlen;
+	const char *log;     /* top logical line of the current instruction */
+	int heredoc_words;   /* it holds "<<": BuildKit splits it into shell words */
+	struct seg *segs;
+	size_t nseg, segcap;
+	struct repl repl[2];
+	size_t nrepl;
+	unsigned nblank;     /* empty continuation lines dropped */
+	struct df_buf out, d1, d2;
+	struct df_buf batch; /* new texts of the changed nodes, in order */
+	struct change *ch;
+	size_t nch, chcap;
+};
+
+/* A node to replace by batch[off, off + len). */
+struct change {
+	size_t idx;
+	size_t off, len;
+	unsigned nblank;     /* empty continuation lines it drops */
+	int eol_added;       /* it gets the file's final newline */
+	int only_eol;        /* and nothing else */
+	int only_keyword;    /* only the keyword's case changes */
+};
+
+static const char spaces[] = "                                                                ";
+static const char bom[] = "\xEF\xBB\xBF";
+
+/* ---- whitespace classes of BuildKit's parsers ---- */
+
+static int byte_space(unsigned char c) /* unicode.IsSpace(rune(byte)) */
+{
+	return (c >= 9 && c <= 13) || c == ' ' || c == 0x85 || c == 0xA0;
+}
+
+static int re_ws(unsigned char c) /* reWhitespace [\t\v\f\r ] */
+{
+	return c == '\t' || c == '\v' || c == '\f' || c == '\r' || c == ' ';
+}
+
+static int json_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int blank(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* ---- segments ---- */
+
+/* Record [s, e) of the logical line as free, if it is plain blanks. */
+static void add_seg(struct fmt *f, size_t s, size_t e, int kind)
+{
+	size_t i;
+
+	for (i = s; i < e; i++)
+		if (!blank((unsigned char)f->log[i]))
+			return;
+	if (f->nseg == f->segcap) {
+		f->segcap = f->segcap ? f->segcap * 2 : 32;
+		f->segs = df_xrealloc(f->segs, f->segcap * sizeof(*f->segs));
+	}
+	f->segs[f->nseg].s = (uint32_t)s;
+	f->segs[f->nseg].e = (uint32_t)e;
+	f->segs[f->nseg].kind = (uint8_t)kind;
+	f->segs[f->nseg].touch = 0;
+	f->nseg++;
+}
+
+static void add_repl(struct fmt *f, size_t s, size_t len, const char *text)
+{
+	if (f->nrepl < sizeof(f->repl) / sizeof(f->repl[0]) && memcmp(f->log + s, text, len)) {
+		f->repl[f->nrepl].s = (uint32_t)s;
+		f->repl[f->nrepl].e = (uint32_t)(s + len);
+		f->repl[f->nrepl].text = text;
+		f->nrepl++;
+	}
+}
+
+/* splitWhitespace (FROM, EXPOSE, COPY/ADD/VOLUME shell form): the runs of
+ * reWhitespace between words. p[0, n) at logical offset base. */
+static void split_segs(struct fmt *f, size_t base, const char *p, size_t n)
+{
+	size_t i = 0, ws;
+
+	while (i < n) {
+		if (!re_ws((unsigned char)p[i])) {
+			i++;
+			continue;
+		}
+		ws = i;
+		while (i < n && re_ws((unsigned char)p[i]))
+			i++;
+		/* heredoc words take `\ ` as an escaped blank: keep that gap */
+		if (ws > 0 && i < n && !(f->heredoc_words && p[ws - 1] == '\\'))
+			add_seg(f, base + ws, base + i, SEP);
+	}
+}
+
+/* parseWords (ARG, ENV/LABEL k=v): the separator runs, replaying its
+ * quote and escape rules exactly. */
+static void word_segs(struct fmt *f, size_t base, const char *p, size_t n)
+{
+	enum { SP, WORD, QUOTE } phase = SP;
+	const unsigned char *u = (const unsigned char *)p;
+	int32_t quote = 0, ch;
+	size_t pos, run = 0;
+	int width = 0, esc = (unsigned char)f->esc;
+
+	for (pos = 0; pos < n; pos += (size_t)width) {
+		ch = df_utf8_decode(u + pos, n - pos, &width);
+		if (phase == SP) {
+			if (df_go_isspace(ch))
+				continue;
+			if (pos > run)
+				add_seg(f, base + run, base + pos, SEP);
+			phase = WORD;
+		}
+		if (phase == WORD) {
+			if (df_go_isspace(ch)) {
+				phase = SP;
+				run = pos;
+				continue;
+			}
+			if (ch == '\'' || ch == '"') {
+				quote = ch;
+				phase = QUOTE;
+			}
+			if (ch == esc) {
+				if (pos + (size_t)width == n)
+					continue;
+				pos += (size_t)width;
+				(void)df_utf8_decode(u + pos, n - pos, &width);
+			}
+			continue;
+		}
+		if (ch == quote)
+			phase = WORD;
+		if (ch == esc && quote != '\'') {
+			if (pos + (size_t)width == n) {
+				phase = WORD;
+				continue;
+			}
+			pos += (size_t)width;
+			(void)df_utf8_decode(u + pos, n - pos, &width);
+		}
+	}
+}
+
+/* A JSON array of strings at p[0, n): no blanks inside the brackets, ", "
+ * between elements; the strings themselves are kept as written. Returns 0
+ * (and records nothing) when the text is not the shape expected. */
+static int json_segs(struct fmt *f, size_t base, const char *p, size_t n)
+{
+	size_t save = f->nseg, i = 1, s;
+
+	if (!n || p[0] != '[')
+		return 0;
+	s = i;
+	while (i < n && json_ws((unsigned char)p[i]))
+		i++;
+	add_seg(f, base + s, base + i, GLUE);
+	if (i < n && p[i] == ']')
+		return 1;
+	for (;;) {
+		if (i >= n || p[i] != '"')
+			break;
+		for (i++; i < n && p[i] != '"'; i++)
+			if (p[i] == '\\')
+				i++;
+		if (i >= n)
+			break;
+		s = ++i;
+		while (i < n && json_ws((unsigned char)p[i]))
+			i++;
+		add_seg(f, base + s, base + i, GLUE);
+		if (i < n && p[i] == ']')
+			return 1;
+		if (i >= n || p[i] != ',')
+			break;
+		s = ++i;
+		while (i < n && json_ws((unsigned char)p[i]))
+			i++;
+		add_seg(f, base + s, base + i, SEP);
+	}
+	f->nseg = save;
+	return 0;
+}
+
+/* Between the keyword (ending at k) and the argument text (at rs): the
+ * flags, split as extractBuilderFlags does (quotes, backslashes). */
+static void head_segs(struct fmt *f, size_t base, const char *p, size_t k, size_t rs)
+{
+	size_t pos = k, s;
+
+	for (;;) {
+		s = pos;
+		while (pos < rs && byte_space((unsigned char)p[pos]))
+			pos++;
+		if (pos > s)
+			add_seg(f, base + s, base + pos, SEP);
+		if (pos >= rs)
+			return;
+		{
+			unsigned char q = 0;
+
+			for (; pos < rs; pos++) {
+				unsigned char c = (unsigned char)p[pos];
+
+				if (q) {
+					if (c == q)
+						q = 0;
+					else if (c == '\\')
+						pos++;
+				} else if (byte_space(c)) {
+					break;
+				} else if (c == '\'' || c == '"') {
+					q = c;
+				} else if (c == '\\') {
+					pos++;
+				}
+			}
+			if (pos > rs)
+				pos = rs;
+		}
+	}
+}
+
+/* The free segments of one instruction (an ONBUILD trigger recursively),
+ * whose logical line starts at offset base of the top logical line. */
+static void inst_segs(struct fmt *f, const struct df_inst *in, size_t base, int top)
+{
+	const char *p = in->logical.ptr;
+	size_t n = in->logical.len, kw = (size_t)(in->keyword.ptr - p);
+	size_t k = kw + in->keyword.len, rs = in->args_off, re = rs + in->rest.len;
+	size_t tend = n - df_go_space_suffix(p, n), rn = in->rest.len, i, v;
+	const char *r;
+
+	if (rs > tend) /* no argument text: args_off is the end of the line */
+		rs = re = tend;
+	r = p + rs;
+	if (in->cmd != DF_CMD_UNKNOWN)
+		add_repl(f, base + kw, in->keyword.len, df_cmd_name(in->cmd));
+	if (rs > k && rs <= n)
+		head_segs(f, base, p, k, rs);
+	switch (in->cmd) {
+	case DF_CMD_ADD:
+	case DF_CMD_COPY:
+	case DF_CMD_VOLUME:
+		if (in->json)
+			json_segs(f, base + rs, r, rn);
+		else
+			split_segs(f, base + rs, r, rn);
+		break;
+	case DF_CMD_FROM:
+	case DF_CMD_EXPOSE:
+		split_segs(f, base + rs, r, rn);
+		break;
+	case DF_CMD_CMD:
+	case DF_CMD_ENTRYPOINT:
+	case DF_CMD_RUN:
+	case DF_CMD_SHELL:
+		if (in->json)
+			json_segs(f, base + rs, r, rn);
+		break;
+	case DF_CMD_ARG:
+		word_segs(f, base + rs, r, rn);
+		break;
+	case DF_CMD_ENV:
+	case DF_CMD_LABEL:
+		if (in->nargs == 3 && in->args[2].len == 0) {
+			/* legacy `ENV key value`: only the first gap is free, and
+			 * only when no escape or quote in the key could reach into
+			 * it (`foo\  a=b` would become `foo\ a=b`: one k=v word) */
+			for (i = 0; i < rn && !re_ws((unsigned char)r[i]); i++)
+				if (r[i] == f->esc || r[i] == '\'' || r[i] == '"')
+					break;
+			if (i < rn && !re_ws((unsigned char)r[i]))
+				break;
+			for (v = i; v < rn && re_ws((unsigned char)r[v]); v++)
+				;
+			if (v > i && v < rn)
+				add_seg(f, base + rs + i, base + rs + v, SEP);
+		} else {
+			word_segs(f, base + rs, r, rn);
+		}
+		break;
+	case DF_CMD_HEALTHCHECK:
+		for (i = 0; i < rn && !byte_space((unsigned char)r[i]); i++)
+			;
+		for (v = i; v < rn && byte_space((unsigned char)r[v]); v++)
+			;
+		if (i > 0 && v > i && v < rn) {
+			add_seg(f, base + rs + i, base + rs + v, SEP);
+			if (in->json)
+				json_segs(f, base + rs + v, r + v, rn - v);
+		}
+		break;
+	case DF_CMD_ONBUILD:
+		if (in->sub && in->sub->logical.ptr == r)
+			inst_segs(f, in->sub, base + rs, 0);
+		break;
+	default:
+		break;
+	}
+	/* TrimSpace drops the end of the line, unless an escape sits before it
+	 * (a heredoc word like <<EOF\ would change) */
+	if (top && re < n && re > 0 && p[re - 1] != '\\' && p[re - 1] != f->esc)
+		add_seg(f, base + re, base + n, GLUE);
+}
+
+/* Mark segments that contain or border a continuation break; return 1
+ * when every break lies in a free segment (the lines may be re-indented). */
+static int mark_breaks(struct fmt *f, const struct df_inst *in)
+{
+	size_t b = 1, s, np = in->npieces;
+	int ok = 1;
+
+	for (s = 0; s < f->nseg; s++) {
+		struct seg *S = &f->segs[s];
+
+		while (b < np && in->pieces[b].log_off < S->s)
+			b++;
+		S->touch = b < np && in->pieces[b].log_off <= S->e;
+	}
+	for (b = 1, s = 0; b < np && ok; b++) {
+		uint32_t B = in->pieces[b].log_off;
+
+		while (s < f->nseg && f->segs[s].e < B)
+			s++;
+		if (s == f->nseg || f->segs[s].s > B)
+			ok = 0;
+	}
+	return ok;
+}
+
+/* Segments of the instruction node n; returns the re-indent verdict, or
+ * -1 when the node is left alone (its first line holds no text). */
+static int analyse(struct fmt *f, const struct df_node *n)
+{
+	const struct df_inst *in = n->inst;
+	size_t i;
+
+	f->nseg = 0;
+	f->nrepl = 0;
+	f->log = in->logical.ptr;
+	f->heredoc_words = 0;
+	for (i = 0; i + 1 < in->logical.len && !f->heredoc_words; i++)
+		f->heredoc_words = f->log[i] == '<' && f->log[i + 1] == '<';
+	if (!in->npieces || !n->nlines || n->lines[0].kind != DF_LINE_CODE ||
+	    in->pieces[0].node_off >= n->lines[0].off + n->lines[0].indent + n->lines[0].body)
+		return -1;
+	inst_segs(f, in, 0, 1);
+	return mark_breaks(f, in);
+}
+
+/* ---- printing an instruction ---- */
+
+/* Logical bytes [a, b) found at src, with keyword replacements applied. */
+static void put_fixed(struct fmt *f, const char *src, size_t a, size_t b)
+{
+	size_t o = f->out.len, r;
+
+	df_buf_add(&f->out, src, b - a);
+	for (r = 0; r < f->nrepl; r++) {
+		const struct repl *rp = &f->repl[r];
+		size_t lo = rp->s > a ? rp->s : a, hi = rp->e < b ? rp->e : b;
+
+		if (lo < hi)
+			memcpy(f->out.ptr + o + (lo - a), rp->text + (lo - rp->s), hi - lo);
+	}
+}
+
+static size_t rtrim(const char *p, size_t n)
+{
+	while (n && blank((unsigned char)p[n - 1]))
+		n--;
+	return n;
+}
+
+/* Print instruction node n into f->out. */
+static void print_inst(struct fmt *f, const struct df_node *n, int reindent)
+{
+	const struct df_inst *in = n->inst;
+	const char *t = n->text.ptr;
+	size_t pi = 0, si = 0, j, next_code = 0;
+	struct df_span prev_indent = { "", 0 };
+
+	f->nblank = 0;
+	df_buf_reset(&f->out);
+	for (j = 0; j < n->nlines; j++) {
+		const struct df_line *L = &n->lines[j];
+		size_t cend = L->off + L->indent + L->body, ls, le, x;
+		const struct df_piece *P;
+
+		if (L->kind == DF_LINE_BLANK) {
+			f->nblank++;
+			continue;
+		}
+		if (L->kind == DF_LINE_COMMENT) {
+			/* dropped by BuildKit: indent it like the code it sits in */
+			if (reindent) {
+				df_buf_add(&f->out, f->unit, f->unitlen);
+			} else {
+				if (next_code <= j)
+					for (next_code = j + 1; next_code < n->nlines &&
+					     n->lines[next_code].kind != DF_LINE_CODE; next_code++)
+						;
+				if (next_code < n->nlines)
+					df_buf_add(&f->out, t + n->lines[next_code].off,
+						   n->lines[next_code].indent);
+				else
+					df_buf_add(&f->out, prev_indent.ptr, prev_indent.len);
+			}
+			df_buf_add(&f->out, t + L->off + L->indent,
+				   rtrim(t + L->off + L->indent, L->body));
+			df_buf_add(&f->out, t + cend + L->cont, L->eol);
+			continue;
+		}
+		if (L->kind != DF_LINE_CODE) {
+			df_buf_add(&f->out, t + L->off, L->indent + L->body + L->cont + L->eol);
+			continue;
+		}
+		if (j > 0) {
+			prev_indent.ptr = t + L->off;
+			prev_indent.len = L->indent;
+		}
+		if (!(pi < in->npieces && in->pieces[pi].node_off >= L->off &&
+		      in->pieces[pi].node_off < cend)) {
+			/* a line holding only the escape character */
+			if (reindent)
+				continue;
+			df_buf_add(&f->out, t + L->off, cend - L->off);
+			goto line_end;
+		}
+		P = &in->pieces[pi++];
+		ls = P->log_off;
+		le = ls + P->len;
+		x = ls;
+		if (j == 0) {
+			if (P->node_off - L->off >= 3 && memcmp(t + L->off, bom, 3) == 0)
+				df_buf_add(&f->out, bom, 3);
+		} else if (reindent) {
+			if (si < f->nseg && f->segs[si].s <= ls && f->segs[si].e > ls) {
+				if (f->segs[si].e >= le) {
+					/* blanks only: the line goes */
+					if (f->segs[si].e == le)
+						si++;
+					continue;
+				}
+				x = f->segs[si++].e;
+			}
+			df_buf_add(&f->out, f->unit, f->unitlen);
+		}
+		for (;;) {
+			size_t nx = si < f->nseg ? f->segs[si].s : (size_t)-1, fe = nx < le ? nx : le;
+			const struct seg *S;
+			size_t a, b;
+
+			if (x < fe) {
+				put_fixed(f, t + P->node_off + (x - ls), x, fe);
+				x = fe;
+			}
+			if (si >= f->nseg || f->segs[si].s > le)
+				break;
+			S = &f->segs[si];
+			if (S->s == le && S->e > le)
+				break;
+			a = S->s > x ? S->s : x;
+			b = S->e < le ? S->e : le;
+			if (S->touch) {
+				if (!reindent)
+					df_buf_add(&f->out, t + P->node_off + (a - ls), b - a);
+			} else if (S->kind == SEP) {
+				df_buf_addc(&f->out, ' ');
+			}
+			x = b;
+			if (S->e > le)
+				break;
+			si++;
+		}
+line_end:
+		if (L->cont) {
+			/* ` \` at the end (a dropped trailing blank comes back) */
+			if (!(f->out.len && blank((unsigned char)f->out.ptr[f->out.len - 1])) &&
+			    (reindent || (cend > L->off && blank((unsigned char)t[cend - 1]))))
+				df_buf_addc(&f->out, ' ');
+			df_buf_addc(&f->out, t[cend]);
+		}
+		df_buf_add(&f->out, t + cend + L->cont, L->eol);
+	}
+}
+
+/* ---- keeping only what means the same ---- */
+
+static int same_heredocs(const struct df_inst *a, const struct df_inst *b)
+{
+	size_t i;
+
+	if (a->nheredocs != b->nheredocs)
+		return 0;
+	for (i = 0; i < a->nheredocs; i++) {
+		const struct df_heredoc *x = &a->heredocs[i], *y = &b->heredocs[i];
+
+		if (x->chomp != y->chomp || x->expand != y->expand || x->fd != y->fd ||
+		    x->name.len != y->name.len || memcmp(x->name.ptr, y->name.ptr, x->name.len) ||
+		    x->body.len != y->body.len || memcmp(x->body.ptr, y->body.ptr, x->body.len))
+			return 0;
+	}
+	return 1;
+}
+
+static int same_meaning(struct fmt *f, const struct df_node *a, const struct df_node *b)
+{
+	if (a->kind != b->kind)
+		return 0;
+	if (a->kind != DF_INSTRUCTION)
+		return 1;
+	if (!a->inst || !b->inst || !same_heredocs(a->inst, b->inst))
+		return 0;
+	df_buf_reset(&f->d1);
+	df_buf_reset(&f->d2);
+	df_dump_inst(a->inst, &f->d1);
+	df_dump_inst(b->inst, &f->d2);
+	return f->d1.len == f->d2.len && memcmp(f->d1.ptr, f->d2.ptr, f->d1.len) == 0;
+}
+
+/* ---- the file's continuation indent ---- */
+
+struct hist {
+	size_t tabs, other, nspaces, width[17];
+};
+
+static void hist_add(struct hist *h, const char *p, size_t n)
+{
+	size_t i, sp = 0, tb = 0;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == ' ')
+			sp++;
+		else
+			tb++;
+	}
+	if (sp && tb)
+		h->other++;
+	else if (tb)
+		h->tabs++;
+	else if (sp <= 16)
+		h->width[sp]++, h->nspaces++;
+	else
+		h->other++;
+}
+
+/* The indent a histogram agrees on: tabs only, or spaces only with one
+ * width on more than half of the lines (deeper nesting allowed). NULL when
+ * mixed or empty. */
+static const char *hist_unit(const struct hist *h, size_t *len)
+{
+	size_t w, best = 0;
+
+	if (h->other || (h->tabs && h->nspaces) || (!h->tabs && !h->nspaces))
+		return NULL;
+	if (h->tabs) {
+		*len = 1;
+		return "\t";
+	}
+	for (w = 1; w <= 16; w++)
+		if (h->width[w] > h->width[best])
+			best = w;
+	if (2 * h->width[best] <= h->nspaces)
+		return NULL;
+	*len = best;
+	return spaces;
+}
+
+/*
+ * The continuation indent: an explicit --indent other than the default 4,
+ * else the indent the file already uses consistently, else ctx->indent.
+ * Lines this pass can never re-indent decide first, so the choice is the
+ * same on the pass's own output (idempotence).
+ */
+static void choose_unit(struct fmt *f)
+{
+	struct df_doc *doc = f->doc;
+	struct hist fixed, moving;
+	size_t i, j, w = f->ctx->indent < 0 ? 4 : (size_t)f->ctx->indent;
+	const char *u;
+	int any = 0;
+
+	if (w > sizeof(spaces) - 1)
+		w = sizeof(spaces) - 1;
+	f->unit = spaces;
+	f->unitlen = w;
+	if (w != 4)
+		return;
+	memset(&fixed, 0, sizeof(fixed));
+	memset(&moving, 0, sizeof(moving));
+	for (i = 0; i < doc->nnodes; i++) {
+		const struct df_node *n = &doc->nodes[i];
+		struct hist *h;
+		int r;
+
+		if (n->kind != DF_INSTRUCTION || !n->inst || n->inst->npieces < 2)
+			continue;
+		r = df_pass_ignored(f->ctx, doc, i) ? 0 : analyse(f, n);
+		h = r > 0 ? &moving : &fixed;
+		any |= r > 0;
+		for (j = 1; j < n->nlines; j++) {
+			const struct df_line *L = &n->lines[j];
+
+			if (L->kind == DF_LINE_CODE && L->indent && L->body)
+				hist_add(h, n->text.ptr + L->off, L->indent);
+		}
+	}
+	if (!any)
+		return;
+	if (fixed.tabs || fixed.nspaces || fixed.other)
+		u = hist_unit(&fixed, &w);
+	else
+		u = hist_unit(&moving, &w);
+	if (u) {
+		f->unit = u;
+		f->unitlen = w;
+	}
+}
+
+/* ---- committing the changes ---- */
+
+static void note(struct fmt *f, const struct df_node *old, const struct change *c)
+{
+	const struct df_inst *in = old->inst;
+	const char *up;
+	int kw;
+
+	if (c->eol_added)
+		df_ctx_finding(f->ctx, NULL, old->line, "added the final newline");
+	if (c->only_eol)
+		return;
+	if (old->kind == DF_COMMENT) {
+		df_ctx_finding(f->ctx, NULL, old->line, "removed blanks around the comment");
+		return;
+	}
+	if (old->kind != DF_INSTRUCTION) {
+		df_ctx_finding(f->ctx, NULL, old->line, "emptied a line of blanks");
+		return;
+	}
+	up = df_cmd_name(in->cmd);
+	kw = in->cmd != DF_CMD_UNKNOWN && memcmp(in->keyword.ptr, up, in->keyword.len) != 0;
+	if (c->nblank)
+		df_ctx_finding(f->ctx, "NoEmptyContinuation", old->line,
+			       "%s%s%sremoved %u empty continuation line%s "
+			       "(BuildKit ignores them and warns)",
+			       kw ? "upper-cased " : "", kw ? up : "", kw ? "; " : "", c->nblank,
+			       c->nblank == 1 ? "" : "s");
+	else if (kw)
+		df_ctx_finding(f->ctx, "ConsistentInstructionCasing", old->line, "upper-cased %s%s",
+			       up, c->only_keyword ? "" : ", normalised spacing");
+	else
+		df_ctx_finding(f->ctx, NULL, old->line, "normalised spacing of %s", up);
+}
+
+/* Put the parsed new node in place of the old one if it means the same. */
+static int swap_in(struct fmt *f, const struct change *c, const struct df_node *nw)
+{
+	struct df_node *old = &f->doc->nodes[c->idx];
+	uint32_t line = old->line;
+
+	if (!same_meaning(f, old, nw))
+		return 0;
+	note(f, old, c);
+	*old = *nw;
+	old->line = line;
+	return 1;
+}
+
+/*
+ * Parse the new texts of all changed nodes at once (each node's text is
+ * self-contained, so they split again at the same places) and swap in each
+ * node whose BuildKit meaning is unchanged. The nodes after a changed one do
+ * not move: a file full of changes stays linear.
+ */
+static int commit(struct fmt *f)
+{
+	struct df_doc *doc = f->doc, *frag;
+	size_t k;
+	char *copy;
+	int n = 0;
+
+	if (!f->nch)
+		return 0;
+	copy = df_arena_dup(&doc->arena, f->batch.ptr, f->batch.len);
+	frag = df_doc_parse_fragment(copy, f->batch.len, doc->escape);
+	if (frag->ndiags == 0 && frag->nnodes == f->nch) {
+		for (k = 0; k < f->nch; k++)
+			n += swap_in(f, &f->ch[k], &frag->nodes[k]);
+		df_arena_adopt(&doc->arena, &frag->arena);
+		df_doc_free(frag);
+		return n;
+	}
+	df_doc_free(frag);
+	/* it did not split as expected: one node at a time */
+	for (k = 0; k < f->nch; k++) {
+		frag = df_doc_parse_fragment(copy + f->ch[k].off, f->ch[k].len, doc->escape);
+		if (frag->ndiags == 0 && frag->nnodes == 1 && swap_in(f, &f->ch[k], &frag->nodes[0])) {
+			df_arena_adopt(&doc->arena, &frag->arena);
+			n++;
+		}
+		df_doc_free(frag);
+	}
+	return n;
+}
+
+/* Queue f->out as the new text of node i when it differs. */
+static void queue(struct fmt *f, size_t i, unsigned nblank)
+{
+	const struct df_node *n = &f->doc->nodes[i];
+	struct change *c;
+
+	if (!f->out.len || (f->out.len == n->text.len && !memcmp(f->out.ptr, n->text.ptr, n->text.len)))
+		return;
+	if (f->nch == f->chcap) {
+		f->chcap = f->chcap ? f->chcap * 2 : 64;
+		f->ch = df_xrealloc(f->ch, f->chcap * sizeof(*f->ch));
+	}
+	c = &f->ch[f->nch++];
+	c->idx = i;
+	c->off = f->batch.len;
+	c->len = f->out.len;
+	c->nblank = nblank;
+	c->eol_added = 0;
+	c->only_eol = 0;
+	c->only_keyword = 0;
+	df_buf_add(&f->batch, f->out.ptr, f->out.len);
+}
+
+/* ---- the pass ---- */
+
+static void format_inst(struct fmt *f, size_t i)
+{
+	const struct df_node *n = &f->doc->nodes[i];
+	int r = analyse(f, n);
+
+	size_t ko, a, b;
+
+	if (r < 0)
+		return;
+	print_inst(f, n, r);
+	queue(f, i, f->nblank);
+	if (!f->nch || f->ch[f->nch - 1].idx != i || f->out.len != n->text.len)
+		return;
+	/* did only the keyword's bytes change? */
+	ko = df_inst_node_off(n->inst, (size_t)(n->inst->keyword.ptr - n->inst->logical.ptr));
+	for (a = 0; a < n->text.len && f->out.ptr[a] == n->text.ptr[a]; a++)
+		;
+	for (b = n->text.len; b > a && f->out.ptr[b - 1] == n->text.ptr[b - 1]; b--)
+		;
+	f->ch[f->nch - 1].only_keyword = a >= ko && b <= ko + n->inst->keyword.len;
+}
+
+/* A comment or blank line between instructions: no indent, no trailing
+ * blanks (the BOM stays). */
+static void format_line(struct fmt *f, size_t i)
+{
+	const struct df_node *n = &f->doc->nodes[i];
+	const struct df_line *L = &n->lines[0];
+	const char *t = n->text.ptr;
+	size_t keep = L->indent >= 3 && memcmp(t, bom, 3) == 0 ? 3 : 0;
+	size_t body = rtrim(t + L->off + L->indent, L->body);
+
+	if (n->nlines != 1 || (L->indent == keep && body == L->body && !L->cont))
+		return;
+	df_buf_reset(&f->out);
+	df_buf_add(&f->out, t, keep);
+	df_buf_add(&f->out, t + L->off + L->indent, body);
+	df_buf_add(&f->out, t + L->off + L->indent + L->body + L->cont, L->eol);
+	queue(f, i, 0);
+}
+
+static int is_bom_line(const struct df_node *n)
+{
+	return n->text.len >= 3 && memcmp(n->text.ptr, bom, 3) == 0;
+}
+
+/* The last live node gets the final newline it lacks. */
+static void final_newline(struct fmt *f, const unsigned char *dead)
+{
+	struct df_doc *doc = f->doc;
+	const struct df_node *n;
+	const char *eol = df_doc_eol(doc);
+	size_t i = doc->nnodes;
+
+	while (i > 0 && dead[i - 1])
+		i--;
+	if (!i)
+		return;
+	n = &doc->nodes[--i];
+	if (n->kind == DF_DIRECTIVE || n->kind == DF_ERROR)
+		return;
+	if (f->nch && f->ch[f->nch - 1].idx == i) {
+		if (f->batch.ptr[f->batch.len - 1] == '\n')
+			return;
+	} else {
+		if (!n->text.len || n->text.ptr[n->text.len - 1] == '\n')
+			return;
+		df_buf_reset(&f->out);
+		df_buf_add(&f->out, n->text.ptr, n->text.len);
+		df_buf_adds(&f->out, eol);
+		queue(f, i, 0);
+		f->ch[f->nch - 1].eol_added = 1;
+		f->ch[f->nch - 1].only_eol = 1;
+		return;
+	}
+	df_buf_adds(&f->batch, eol);
+	f->ch[f->nch - 1].len += strlen(eol);
+	f->ch[f->nch - 1].eol_added = 1;
+}
+
+static int run(struct df_ctx *ctx, struct df_doc *doc)
+{
+	struct fmt f;
+	unsigned char *dead = df_xcalloc(doc->nnodes + 1, 1);
+	size_t i, w, end, removed = 0;
+	int changes = 0;
+
+	memset(&f, 0, sizeof(f));
+	f.ctx = ctx;
+	f.doc = doc;
+	f.esc = doc->escape;
+	choose_unit(&f);
+	/* no blank lines at the end */
+	for (end = doc->nnodes; end > 1 && doc->nodes[end - 1].kind == DF_BLANK &&
+	     !is_bom_line(&doc->nodes[end - 1]); end--)
+		dead[end - 1] = 1;
+	if (end < doc->nnodes) {
+		df_ctx_finding(ctx, NULL, doc->nodes[end].line,
+			       "removed blank lines at the end of the file");
+		changes++;
+	}
+	for (i = 0; i < end; i++) {
+		const struct df_node *n = &doc->nodes[i];
+
+		switch (n->kind) {
+		case DF_INSTRUCTION:
+			if (n->inst && !df_pass_ignored(ctx, doc, i))
+				format_inst(&f, i);
+			break;
+		case DF_COMMENT:
+			format_line(&f, i);
+			break;
+		case DF_BLANK:
+			if (i > 0 && doc->nodes[i - 1].kind == DF_BLANK && !is_bom_line(n)) {
+				/* at most one blank line in a row */
+				if (!removed++) {
+					df_ctx_finding(ctx, NULL, n->line, "removed extra blank lines");
+					changes++;
+				}
+				dead[i] = 1;
+				continue;
+			}
+			format_line(&f, i);
+			break;
+		default:
+			break;
+		}
+		removed = 0;
+	}
+	final_newline(&f, dead);
+	changes += commit(&f);
+	for (i = w = 0; i < doc->nnodes; i++)
+		if (!dead[i])
+			doc->nodes[w++] = doc->nodes[i];
+	doc->nnodes = w;
+	free(dead);
+	free(f.segs);
+	free(f.ch);
+	df_buf_release(&f.out);
+	df_buf_release(&f.batch);
+	df_buf_release(&f.d1);
+	df_buf_release(&f.d2);
+	return changes;
+}
+
+const struct df_pass df_pass_format = {
+	.id = "format",
+	.level = DF_LEVEL_FORMAT,
+	.codes = "ConsistentInstructionCasing,NoEmptyContinuation",
+	.summary = "upper-case keywords, one blank between words, tidy continuations and blank lines",
+	.doc =
+	"Lays the file out the way the best Dockerfiles are written, without changing\n"
+	"what BuildKit parses: `dfix --dump` is identical before and after (every\n"
+	"rewritten instruction is parsed again and kept only if its dump and heredocs\n"
+	"are unchanged). Safe as format-on-save: `dfix --level format -`.\n"
+	"\n"
+	"It does:\n"
+	"  - upper-case instruction keywords, including an ONBUILD trigger's;\n"
+	"  - drop the indentation of instruction lines and of comment lines between\n"
+	"    instructions (a UTF-8 BOM stays);\n"
+	"  - put one space between keyword, flags and arguments, and between the words\n"
+	"    of FROM, EXPOSE, ARG, ENV/LABEL key=value, COPY/ADD/VOLUME, HEALTHCHECK;\n"
+	"  - write JSON (exec-form) arrays as [\"a\", \"b\"]: only the blanks between\n"
+	"    tokens change, each string stays exactly as written (escapes included);\n"
+	"  - remove trailing blanks: after the continuation escape, at the end of an\n"
+	"    instruction, on comment and blank lines;\n"
+	"  - end continued lines with ` \\` and indent continuation lines by 4 spaces\n"
+	"    (--indent N, or the indent the file already uses consistently) when the\n"
+	"    line breaks fall between words that BuildKit splits anyway;\n"
+	"  - indent comment lines inside a continuation like the code around them;\n"
+	"  - remove empty lines inside a continuation (BuildKit ignores them and warns:\n"
+	"    NoEmptyContinuation);\n"
+	"  - keep at most one blank line in a row, none at the end, one final newline.\n"
+	"\n"
+	"It never:\n"
+	"  - changes a byte inside an argument: shell text, quoted strings, JSON\n"
+	"    strings, values of USER/WORKDIR/STOPSIGNAL/MAINTAINER, legacy `ENV k v`;\n"
+	"  - re-indents continuation lines of shell-form RUN/CMD/ENTRYPOINT/SHELL:\n"
+	"    BuildKit keeps their leading blanks in the command string, so moving them\n"
+	"    would change --dump (the same holds for `&&` at line starts: not moved);\n"
+	"  - touches heredoc bodies or terminators, parser directives, comment text,\n"
+	"    or instructions under `# dfix ignore=format`;\n"
+	"  - changes line endings (CRLF files stay CRLF), the BOM, or `# escape=`;\n"
+	"  - upper-cases FROM's `as`: --dump records it as written, so the modernize\n"
+	"    pass (level safe) does it.\n",
+	.run = run,
+};
