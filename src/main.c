@@ -11,11 +11,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "dfix.h"
 #include "files.h"
+#include "lsp.h"
+#include "report.h"
 
 static const char usage_text[] =
 "usage: dfix [options] [PATH...]\n"
+"       dfix lsp                 language server on standard input/output\n"
 "\n"
 "Rewrite Dockerfiles into lean, cache-friendly ones without losing a byte you\n"
 "did not ask to change. PATH is a Dockerfile or a directory (searched for\n"
@@ -30,8 +34,9 @@ static const char usage_text[] =
 "  -l, --list               print the names of the files that would change\n"
 "      --check              name on stderr the files that would change\n"
 "      --dump               print BuildKit's parse tree of each file\n"
-"      --report=FORMAT      findings as text, json, sarif, rdjson or github\n"
-"                           (not implemented yet)\n"
+"      --report=FORMAT      print the findings with their fixes instead of\n"
+"                           the files: text, json, sarif, rdjson, github or\n"
+"                           gitlab (see docs/integrations.md)\n"
 "      --list-passes        list the passes: id, level, codes, summary\n"
 "      --explain=PASS       describe one pass\n"
 "\n"
@@ -62,7 +67,7 @@ static const char usage_text[] =
 "\n"
 "Exit status:\n"
 "  0  nothing to change, or the files were written\n"
-"  1  changes needed (--diff, --list, --check)\n"
+"  1  changes needed (--diff, --list, --check, --report)\n"
 "  2  error: bad usage or input (message 'dfix: PATH:LINE:COL: message' on\n"
 "     stderr); nothing is written and the input is left untouched\n";
 
@@ -123,9 +128,14 @@ struct cli {
 	int selected;             /* some --select was given */
 	unsigned char *select, *ignore, *enabled;
 	int stdin_seen;
+	struct df_report *rep;    /* --report: the findings of every file */
 	/* results */
 	int failed, changed;
 	struct df_pathlist shown;  /* extra files already in the -d/-l/--check output */
+	unsigned cli_keys;         /* DF_CFG_* settings the command line gave */
+	struct df_config cfg;      /* --config FILE, or the last .dfix.yaml found */
+	char *config_path;         /* path of `config` when it was found, not given */
+	int config_given;
 };
 
 /* ---- messages ---- */
@@ -253,15 +263,16 @@ static void set_value(struct cli *cli, enum opt_id id, const char *v)
 
 	switch (id) {
 	case O_REPORT:
-		if (strcmp(v, "text") && strcmp(v, "json") && strcmp(v, "sarif") &&
-		    strcmp(v, "rdjson") && strcmp(v, "github"))
-			df_die("--report: expected text, json, sarif, rdjson or github, got '%s'", v);
+		if (df_report_format_parse(v) < 0)
+			df_die("--report: expected text, json, sarif, rdjson, github or gitlab, "
+			       "got '%s'", v);
 		cli->report = v;
 		break;
 	case O_EXPLAIN:
 		cli->explain = v;
 		break;
 	case O_LEVEL:
+		cli->cli_keys |= DF_CFG_LEVEL;
 		if (strcmp(v, "format") == 0)
 			cli->level = DF_LEVEL_FORMAT;
 		else if (strcmp(v, "safe") == 0)
@@ -272,16 +283,19 @@ static void set_value(struct cli *cli, enum opt_id id, const char *v)
 			df_die("--level: expected format, safe or all, got '%s'", v);
 		break;
 	case O_SELECT:
+		cli->cli_keys |= DF_CFG_SELECT;
 		cli->selected = 1;
 		mark_passes(cli, cli->select, "select", v);
 		break;
 	case O_IGNORE:
+		cli->cli_keys |= DF_CFG_IGNORE;
 		mark_passes(cli, cli->ignore, "ignore", v);
 		break;
 	case O_BASE:
 		if (strcmp(v, "alpine") && strcmp(v, "slim") && strcmp(v, "distroless") &&
 		    strcmp(v, "keep"))
 			df_die("--base: expected alpine, slim, distroless or keep, got '%s'", v);
+		cli->cli_keys |= DF_CFG_BASE;
 		cli->base = v;
 		break;
 	case O_INDENT:
@@ -290,6 +304,7 @@ static void set_value(struct cli *cli, enum opt_id id, const char *v)
 		if (!*v || *end || errno || n < 0 || n > 64)
 			df_die("--indent: expected a number from 0 to 64, got '%s'", v);
 		cli->indent = (int)n;
+		cli->cli_keys |= DF_CFG_INDENT;
 		break;
 	case O_CONTEXT:
 		cli->context = v;
@@ -327,7 +342,7 @@ static int set_flag(struct cli *cli, enum opt_id id)
 	case O_CHECK: cli->check = 1; break;
 	case O_DUMP: cli->dump = 1; break;
 	case O_LIST_PASSES: cli->list_passes = 1; break;
-	case O_CACHE_MOUNTS: cli->cache_mounts = 1; break;
+	case O_CACHE_MOUNTS: cli->cache_mounts = 1; cli->cli_keys |= DF_CFG_CACHE_MOUNTS; break;
 	case O_VERBOSE: cli->verbose = 1; break;
 	case O_HELP:
 		fputs(usage_text, stdout);
@@ -543,6 +558,8 @@ static void show_extras(struct cli *cli, const struct df_ctx *ctx, struct df_buf
 }
 
 /* Rewrite one input (path NULL: standard input) and act on the result. */
+static int use_config(struct cli *cli, const char *dockerfile);
+
 static void process(struct cli *cli, const char *path)
 {
 	const char *name = path ? path : cli->stdin_name ? cli->stdin_name : "-";
@@ -594,6 +611,9 @@ static void process(struct cli *cli, const char *path)
 	if (!ctx.enabled)
 		ctx.enabled = df_xcalloc(cli->npasses + 1, 1);
 	memcpy(ctx.enabled, cli->enabled, cli->npasses);
+	if (use_config(cli, path ? path : cli->stdin_name) < 0)
+		goto done;
+	df_config_apply(&cli->cfg, path ? path : cli->stdin_name, &ctx, cli->cli_keys);
 
 	if (df_fix(&ctx, src, len, &out, &why) != 0) {
 		fail(cli, name, "%s", why ? why : "refusing to rewrite");
@@ -603,6 +623,15 @@ static void process(struct cli *cli, const char *path)
 	if (changed || ctx.nextras)
 		cli->changed = 1;
 
+	if (cli->rep) {
+		struct df_changes ch;
+
+		dpath = diff_path(name);
+		df_changes_build(&ch, &ctx, dpath, src, len, out.ptr ? out.ptr : "", out.len);
+		df_report_add(cli->rep, &ch);
+		free(dpath);
+		goto done;
+	}
 	if (cli->write) {
 		if (changed) {
 			if (df_write_atomic(path, out.ptr, out.len, &err) != 0) {
@@ -686,24 +715,63 @@ static void check_dir(const char *opt, const char *dir)
 		df_die("--%s %s: not a directory", opt, dir);
 }
 
-static void check_config(const char *file)
+/* --config FILE: read once, errors are fatal (file:line:col). */
+static void load_config(struct cli *cli, const char *file)
 {
-	const char *err = NULL;
-	size_t len;
-	char *p = df_read_file(file, &len, &err);
+	char *err = NULL;
 
-	if (!p)
-		df_die("%s: %s", file, err ? err : "cannot read");
-	free(p);
+	if (df_config_load(file, &cli->cfg, &err) != 0)
+		df_die("%s", err);
+	cli->config_given = 1;
+}
+
+/* Without --config: the nearest .dfix.yaml above the Dockerfile (kept while
+ * the next file finds the same one). Returns -1 after reporting an error. */
+static int use_config(struct cli *cli, const char *dockerfile)
+{
+	char *found = NULL, *err = NULL;
+
+	if (cli->config_given)
+		return 0;
+	if (!df_config_find(dockerfile, &found)) {
+		df_config_release(&cli->cfg);
+		df_config_init(&cli->cfg);
+		free(cli->config_path);
+		cli->config_path = NULL;
+		return 0;
+	}
+	if (cli->config_path && strcmp(found, cli->config_path) == 0) {
+		free(found);
+		return 0;
+	}
+	df_config_release(&cli->cfg);
+	free(cli->config_path);
+	cli->config_path = found;
+	if (df_config_load(found, &cli->cfg, &err) != 0) {
+		fprintf(stderr, "dfix: %s\n", err);
+		free(err);
+		cli->failed = 1;
+		free(cli->config_path);
+		cli->config_path = NULL;
+		df_config_init(&cli->cfg);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	struct cli cli;
+	struct df_report rep;
 	const char **paths;
 	size_t npaths = 0, i;
 	int k, only_paths = 0, nmodes, rc = DF_EXIT_OK;
 
+	if (argc > 1 && strcmp(argv[1], "lsp") == 0) {
+		if (argc > 2)
+			df_die("lsp: takes no arguments (settings come as initializationOptions)");
+		return df_lsp_main(stdin, stdout);
+	}
 	memset(&cli, 0, sizeof(cli));
 	cli.level = DF_LEVEL_REVIEW;
 	cli.indent = -1;
@@ -770,12 +838,18 @@ int main(int argc, char **argv)
 		df_die("choose one of --diff, --list, --check and --dump");
 	if (cli.write && (cli.check || cli.dump))
 		df_die("--write cannot be combined with --%s", cli.check ? "check" : "dump");
-	if (cli.report)
-		df_die("--report is not implemented yet");
+	if (cli.report && (nmodes || cli.write))
+		df_die("--report cannot be combined with --%s", cli.write ? "write" : cli.diff ?
+		       "diff" : cli.list ? "list" : cli.check ? "check" : "dump");
+	if (cli.report) {
+		df_report_init(&rep, (enum df_report_format)df_report_format_parse(cli.report));
+		cli.rep = &rep;
+	}
 	if (cli.context)
 		check_dir("context", cli.context);
+	df_config_init(&cli.cfg);
 	if (cli.config)
-		check_config(cli.config);
+		load_config(&cli, cli.config);
 	if (cli.stdin_name) {
 		struct stat st;
 
@@ -802,15 +876,25 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < npaths; i++)
 		process_arg(&cli, paths[i]);
+	if (cli.rep) {
+		struct df_buf b = DF_BUF_INIT;
+
+		df_report_print(cli.rep, &b);
+		fwrite(b.ptr ? b.ptr : "", 1, b.len, stdout);
+		df_buf_release(&b);
+		df_report_release(cli.rep);
+	}
 	if (cli.failed)
 		rc = DF_EXIT_ERROR;
-	else if (cli.changed && !cli.write && (cli.diff || cli.list || cli.check))
+	else if (cli.changed && !cli.write && (cli.diff || cli.list || cli.check || cli.rep))
 		rc = DF_EXIT_CHANGES;
 out:
 	free(paths);
 	free(cli.select);
 	free(cli.ignore);
 	free(cli.enabled);
+	df_config_release(&cli.cfg);
+	free(cli.config_path);
 	df_pathlist_release(&cli.shown);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		df_die("standard output: %s", strerror(errno ? errno : EIO));
