@@ -63,11 +63,30 @@ static int mount_from(struct df_span m, struct df_span *v)
 	return 0;
 }
 
+/* A use of stage b by stage a: through FROM/--mount (any) or COPY --from. */
+struct edge {
+	size_t a, b;
+	int copy;
+};
+
+static void add_edge(struct edge **e, size_t *n, size_t *cap, size_t a, size_t b, int copy)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*e = df_xrealloc(*e, *cap * sizeof(**e));
+	}
+	(*e)[*n].a = a;
+	(*e)[*n].b = b;
+	(*e)[*n].copy = copy;
+	(*n)++;
+}
+
 struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 {
 	struct df_stage *st = NULL;
-	size_t ns = 0, cap = 0, i, s;
-	unsigned char *edge_any, *edge_copy; /* [a*ns+b]: stage a uses stage b */
+	struct edge *e = NULL;
+	size_t ns = 0, cap = 0, ne = 0, ecap = 0, i, s, k;
+	unsigned char *copied, *other;
 	int changed;
 
 	for (i = 0; i < doc->nnodes; i++) {
@@ -94,13 +113,11 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 		return st;
 	st[ns - 1].end = doc->nnodes;
 	st[ns - 1].is_final = 1;
-	edge_any = df_xcalloc(ns * ns, 1);
-	edge_copy = df_xcalloc(ns * ns, 1);
 	for (s = 0; s < ns; s++) {
 		int b = find_stage(st, s, st[s].image);
 
 		if (b >= 0)
-			edge_any[s * ns + (size_t)b] = 1;
+			add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
 		for (i = st[s].from + 1; i < st[s].end; i++) {
 			const struct df_inst *inst = doc->nodes[i].inst;
 			struct df_span v;
@@ -109,11 +126,8 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 			if (doc->nodes[i].kind != DF_INSTRUCTION || !inst)
 				continue;
 			if ((inst->cmd == DF_CMD_COPY || inst->cmd == DF_CMD_ADD) &&
-			    flag_value(inst, "from", &v)) {
-				b = find_stage(st, s, v);
-				if (b >= 0)
-					edge_any[s * ns + (size_t)b] = edge_copy[s * ns + (size_t)b] = 1;
-			}
+			    flag_value(inst, "from", &v) && (b = find_stage(st, s, v)) >= 0)
+				add_edge(&e, &ne, &ecap, s, (size_t)b, 1);
 			if (inst->cmd == DF_CMD_RUN)
 				for (f = 0; f < inst->nflags; f++) {
 					struct df_span m = inst->flags[f];
@@ -122,43 +136,36 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 						m.ptr += 8;
 						m.len -= 8;
 						if (mount_from(m, &v) && (b = find_stage(st, s, v)) >= 0)
-							edge_any[s * ns + (size_t)b] = 1;
+							add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
 					}
 				}
 		}
 	}
 	/* Files reach the final image from the final stage and from stages it
-	 * builds on (FROM stage); a stage only copied from passes on just the
-	 * copied files, so its own layers do not ship. */
+	 * builds on (FROM stage, mounts); a stage only copied from passes on just
+	 * the copied files, so its own layers do not ship. Edges always point to
+	 * earlier stages, so one backward sweep settles it. */
 	st[ns - 1].reaches_final = 1;
 	do {
 		changed = 0;
-		for (s = 0; s < ns; s++) {
-			size_t b;
-
-			if (!st[s].reaches_final)
-				continue;
-			for (b = 0; b < ns; b++)
-				if (edge_any[s * ns + b] && !edge_copy[s * ns + b] &&
-				    !st[b].reaches_final) {
-					st[b].reaches_final = 1;
-					changed = 1;
-				}
-		}
+		for (k = ne; k-- > 0;)
+			if (!e[k].copy && st[e[k].a].reaches_final && !st[e[k].b].reaches_final) {
+				st[e[k].b].reaches_final = 1;
+				changed = 1;
+			}
 	} while (changed);
-	for (s = 0; s < ns; s++) {
-		size_t a;
-		int copied = 0, other = 0;
-
-		for (a = 0; a < ns; a++) {
-			if (edge_copy[a * ns + s])
-				copied = 1;
-			else if (edge_any[a * ns + s])
-				other = 1;
-		}
-		st[s].only_copied_from = copied && !other;
+	copied = df_xcalloc(ns, 1);
+	other = df_xcalloc(ns, 1);
+	for (k = 0; k < ne; k++) {
+		if (e[k].copy)
+			copied[e[k].b] = 1;
+		else
+			other[e[k].b] = 1;
 	}
-	free(edge_any);
-	free(edge_copy);
+	for (s = 0; s < ns; s++)
+		st[s].only_copied_from = copied[s] && !other[s];
+	free(copied);
+	free(other);
+	free(e);
 	return st;
 }
