@@ -1,0 +1,2104 @@
+/*
+ * base_image.c - base-image: smaller base images for the stages whose files
+ * reach the final image (article strategies 2 and 5).
+ *
+ * For each such stage that starts from an image (the "root" of the stages
+ * built FROM it), the image table gives the variant of its tag and the tag
+ * of the leaner variant --base (or the image's default) asks for. Alpine is
+ * only chosen when nothing in the stages built on that root would break on
+ * musl or without apt: otherwise -slim, and the finding says why. Moving to
+ * Alpine translates the package steps (apt-get/yum/dnf/microdnf -> apk);
+ * a command the smaller image lacks (curl, git, bash...) is installed.
+ * A final stage that only runs a static Go binary gets distroless static.
+ *
+ * Only the image word of the FROM is edited (or the ARG default that names
+ * the image); digest-pinned references and Windows images are left alone.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "imageref.h"
+#include "internal.h"
+#include "shell.h"
+
+struct bi {
+	struct df_ctx *ctx;
+	struct df_doc *doc;
+	struct df_stage *st;
+	size_t ns;
+	size_t *root; /* per stage: the stage whose FROM names its image */
+};
+
+/* ---------------------------------------------------------------- scanning */
+
+static int is_sep(unsigned char c)
+{
+	return c <= ' ' || (c && strchr(";&|()<>\"'`\\", c) != NULL);
+}
+
+/* Is w a token of s, or the last path component of one ("/usr/bin/gcc")? */
+static int has_word(struct df_span s, const char *w)
+{
+	size_t wl = strlen(w), i = 0;
+
+	while (i < s.len) {
+		size_t st, j;
+
+		while (i < s.len && is_sep((unsigned char)s.ptr[i]))
+			i++;
+		st = i;
+		while (i < s.len && !is_sep((unsigned char)s.ptr[i]))
+			i++;
+		for (j = i; j > st && s.ptr[j - 1] != '/'; j--)
+			;
+		if ((i - st == wl && memcmp(s.ptr + st, w, wl) == 0) ||
+		    (i - j == wl && memcmp(s.ptr + j, w, wl) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int has_text(struct df_span s, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; i + n <= s.len; i++)
+		if (memcmp(s.ptr + i, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+static struct df_inst *inst_at(struct bi *b, size_t i)
+{
+	struct df_node *n = &b->doc->nodes[i];
+
+	return n->kind == DF_INSTRUCTION ? n->inst : NULL;
+}
+
+/* Does any RUN of the stages built on root r (or of stage r alone when
+ * only) contain the token / text? */
+static int chain_run_has(struct bi *b, size_t r, const char *s, int token, size_t *line)
+{
+	size_t t, i, h;
+
+	for (t = 0; t < b->ns; t++) {
+		if (b->root[t] != r)
+			continue;
+		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+
+			if (!inst || inst->cmd != DF_CMD_RUN)
+				continue;
+			if (token ? has_word(inst->rest, s) : has_text(inst->rest, s))
+				goto found;
+			for (h = 0; h < inst->nheredocs; h++)
+				if (token ? has_word(inst->heredocs[h].body, s)
+					  : has_text(inst->heredocs[h].body, s))
+					goto found;
+			continue;
+found:
+			if (line)
+				*line = b->doc->nodes[i].line;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The value of --NAME=value among an instruction's flags. */
+static int flag_value(const struct df_inst *inst, const char *name, struct df_span *v)
+{
+	size_t nl = strlen(name), i;
+
+	for (i = 0; i < inst->nflags; i++) {
+		const struct df_span *f = &inst->flags[i];
+
+		if (f->len > nl + 3 && memcmp(f->ptr, "--", 2) == 0 &&
+		    memcmp(f->ptr + 2, name, nl) == 0 && f->ptr[nl + 2] == '=') {
+			v->ptr = f->ptr + nl + 3;
+			v->len = f->len - nl - 3;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The stage a COPY --from names, or -1 (an image, or nothing). */
+static int copy_from_stage(struct bi *b, size_t t, const struct df_inst *inst)
+{
+	struct df_span v;
+	size_t i;
+	int all_digits = 1;
+
+	if ((inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD) || !flag_value(inst, "from", &v) ||
+	    !v.len)
+		return -1;
+	for (i = 0; i < v.len; i++)
+		if (v.ptr[i] < '0' || v.ptr[i] > '9')
+			all_digits = 0;
+	if (all_digits) {
+		size_t k = 0;
+
+		for (i = 0; i < v.len && k < 100000; i++)
+			k = k * 10 + (size_t)(v.ptr[i] - '0');
+		return k < t ? (int)k : -1;
+	}
+	for (i = 0; i < t; i++)
+		if (b->st[i].name.len == v.len && df_mem_ieq(b->st[i].name.ptr, v.ptr, v.len))
+			return (int)i;
+	return -1;
+}
+
+/* ---------------------------------------------------------------- musl caveats */
+
+static const char *const native_modules[] = {
+	"bcrypt", "sharp", "canvas", "sqlite3", "better-sqlite3", "grpc", "node-sass",
+	"argon2", "@tensorflow/tfjs-node", "leveldown", "node-pty", "re2", "zeromq",
+	"kerberos", "libxmljs", "libxmljs2", "ffi-napi", "ref-napi", "serialport",
+	"@serialport/bindings", "@serialport/bindings-cpp", "usb", "isolated-vm",
+	"microtime", "node-rdkafka", "oracledb", "puppeteer", "playwright", "farmhash",
+	"deasync", "cpu-features", "node-expat", "iconv", "unix-dgram", "@discordjs/opus",
+};
+
+/* A native module named as a key in package.json text. */
+static const char *native_in(const char *p, size_t n)
+{
+	size_t m, i;
+
+	for (m = 0; m < sizeof(native_modules) / sizeof(native_modules[0]); m++) {
+		size_t ml = strlen(native_modules[m]);
+
+		for (i = 0; i + ml + 2 <= n; i++) {
+			size_t j;
+
+			if (p[i] != '"' || memcmp(p + i + 1, native_modules[m], ml) != 0 ||
+			    p[i + 1 + ml] != '"')
+				continue;
+			for (j = i + ml + 2; j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' ||
+						    p[j] == '\n'); j++)
+				;
+			if (j < n && p[j] == ':')
+				return native_modules[m];
+		}
+	}
+	return NULL;
+}
+
+/* Do the stages on root r install node modules (or copy them in)? */
+static int installs_node_modules(struct bi *b, size_t r)
+{
+	size_t t, i;
+
+	if (chain_run_has(b, r, "npm", 1, NULL) || chain_run_has(b, r, "yarn", 1, NULL) ||
+	    chain_run_has(b, r, "pnpm", 1, NULL))
+		return 1;
+	for (t = 0; t < b->ns; t++) {
+		if (b->root[t] != r)
+			continue;
+		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+			size_t a;
+
+			if (!inst || (inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD))
+				continue;
+			for (a = 0; a < inst->nargs; a++)
+				if (has_text(inst->args[a], "node_modules"))
+					return 1;
+		}
+	}
+	return 0;
+}
+
+/* A native module among the packages a lock file installs, transitive ones
+ * included: npm ("node_modules/NAME"), yarn and pnpm (NAME@ at the start of
+ * an entry). */
+static const char *native_in_lock(const char *p, size_t n)
+{
+	size_t m, i;
+
+	for (m = 0; m < sizeof(native_modules) / sizeof(native_modules[0]); m++) {
+		const char *name = native_modules[m];
+		size_t ml = strlen(name);
+
+		for (i = 0; i + ml + 1 < n; i++) {
+			char before = i ? p[i - 1] : '\n', after = p[i + ml];
+
+			if (memcmp(p + i, name, ml) != 0)
+				continue;
+			if (i >= 13 && memcmp(p + i - 13, "node_modules/", 13) == 0 && after == '"' &&
+			    (i == 13 || p[i - 14] == '"'))
+				return name;
+			if (after == '@' && (before == '\n' || before == ' ' || before == '"' ||
+					     before == '/' || before == '\''))
+				return name;
+		}
+	}
+	return NULL;
+}
+
+/* Read dir's package.json and lock files: 1 when package.json is there,
+ * *mod set to a native module found, *from to the file that names it. */
+static int node_dir(struct bi *b, const char *dir, size_t dl, const char **mod, const char **from)
+{
+	static const char *const locks[] = {
+		"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
+	};
+	struct df_buf path = DF_BUF_INIT;
+	size_t len, k;
+	char *p;
+	int seen = 0;
+
+	while (dl && dir[0] == '/') {
+		dir++;
+		dl--;
+	}
+	df_buf_add(&path, dir, dl);
+	df_buf_adds(&path, "package.json");
+	p = df_context_read(b->ctx, path.ptr, &len);
+	if (p) {
+		seen = 1;
+		if ((*mod = native_in(p, len)) != NULL)
+			*from = "package.json";
+		free(p);
+	}
+	for (k = 0; k < sizeof(locks) / sizeof(locks[0]) && seen && !*mod; k++) {
+		df_buf_reset(&path);
+		df_buf_add(&path, dir, dl);
+		df_buf_adds(&path, locks[k]);
+		p = df_context_read(b->ctx, path.ptr, &len);
+		if (p) {
+			if ((*mod = native_in_lock(p, len)) != NULL)
+				*from = locks[k];
+			free(p);
+		}
+	}
+	df_buf_release(&path);
+	return seen;
+}
+
+/* Why node on Alpine would break, or NULL. */
+static const char *node_musl(struct bi *b, size_t r, char *buf, size_t cap)
+{
+	const char *mod = NULL, *from = NULL;
+	size_t t, i, a;
+	int seen = 0;
+
+	if (!installs_node_modules(b, r))
+		return NULL;
+	if (!b->ctx->context_dir)
+		return "there is no build context to check package.json for native modules";
+	/* the package.json files the stages copy in */
+	for (t = 0; t < b->ns && !mod; t++) {
+		if (b->root[t] != r)
+			continue;
+		for (i = b->st[t].from + 1; i < b->st[t].end && !mod; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+
+			if (!inst || inst->cmd != DF_CMD_COPY || copy_from_stage(b, t, inst) >= 0 ||
+			    inst->nargs < 2)
+				continue;
+			for (a = 0; a + 1 < inst->nargs && !mod; a++) {
+				struct df_span s = inst->args[a];
+				size_t d = s.len;
+
+				while (d > 0 && s.ptr[d - 1] != '/')
+					d--;
+				if (s.len == 1 && s.ptr[0] == '.')
+					d = 0;
+				else if (!(s.len - d >= 7 && memcmp(s.ptr + d, "package", 7) == 0))
+					continue;
+				seen |= node_dir(b, s.ptr, d, &mod, &from);
+			}
+		}
+	}
+	if (!seen && !node_dir(b, "", 0, &mod, &from))
+		return "package.json is not in the build context, so native modules cannot be "
+		       "ruled out";
+	if (!mod)
+		return NULL;
+	snprintf(buf, cap, "%s installs %s, a native module built for glibc (Alpine has musl)",
+		 from, mod);
+	return buf;
+}
+
+static const char *const glibc_needles[] = {
+	".deb", "manylinux", "linux-gnu", "glibc", "dpkg -i", "linux-amd64", "linux_amd64",
+	"linux-x64", "linux-x86_64", "Linux_x86_64", "linux64", "linux-arm64", "linux_arm64",
+};
+
+/* Why binaries fetched by the stages would not run on musl, or NULL. */
+static const char *glibc_downloads(struct bi *b, size_t r, char *buf, size_t cap)
+{
+	size_t k, line;
+
+	if (chain_run_has(b, r, "musl", 0, NULL) || chain_run_has(b, r, "alpine", 0, NULL))
+		return NULL;
+	for (k = 0; k < sizeof(glibc_needles) / sizeof(glibc_needles[0]); k++) {
+		int fetch = k >= 5;
+
+		if (!chain_run_has(b, r, glibc_needles[k], 0, &line))
+			continue;
+		if (fetch && !chain_run_has(b, r, "curl", 1, NULL) &&
+		    !chain_run_has(b, r, "wget", 1, NULL))
+			continue;
+		snprintf(buf, cap, "the RUN at line %zu fetches a glibc build ('%s')", line,
+			 glibc_needles[k]);
+		return buf;
+	}
+	return NULL;
+}
+
+/* Files compiled on glibc in another stage and copied in? */
+static const char *glibc_copies(struct bi *b, size_t r, char *buf, size_t cap)
+{
+	static const char *const builds[] = {
+		"pip", "pip3", "poetry", "uv", "pipenv", "bundle", "gem", "cargo", "gcc", "g++",
+		"make", "cmake",
+	};
+	size_t t, i, k;
+
+	for (t = 0; t < b->ns; t++) {
+		if (b->root[t] != r)
+			continue;
+		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+			struct df_from f;
+			int src;
+			size_t sr;
+
+			if (!inst || (src = copy_from_stage(b, t, inst)) < 0)
+				continue;
+			sr = b->root[src];
+			if (sr == r || df_from_read(b->doc, b->st, b->ns, sr, &f) < 0 || !f.resolved)
+				continue;
+			{
+				const struct df_image *img = df_image_lookup(&f.ref);
+				const struct df_variant *v = img ? df_variant_lookup(img, f.ref.tag, NULL)
+								 : NULL;
+
+				if (v && strcmp(v->libc, "musl") == 0)
+					continue;
+			}
+			for (k = 0; k < sizeof(builds) / sizeof(builds[0]); k++)
+				if (chain_run_has(b, sr, builds[k], 1, NULL)) {
+					snprintf(buf, cap, "stage %d builds with %s on glibc and this "
+						 "stage copies from it", src, builds[k]);
+					return buf;
+				}
+			if (chain_run_has(b, sr, "go", 1, NULL) &&
+			    !chain_run_has(b, sr, "CGO_ENABLED=0", 0, NULL)) {
+				snprintf(buf, cap, "stage %d builds Go with cgo on glibc and this "
+					 "stage copies from it", src);
+				return buf;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- apt/rpm -> apk */
+
+struct xl {
+	struct bi *b;
+	char why[256];        /* first thing that cannot be translated */
+	struct df_buf apk;    /* " pkg pkg " Alpine packages the stages install */
+	struct df_buf native; /* " pkg pkg " packages in the source's own names */
+	int bash;             /* the stages need bash */
+};
+
+static int fail(struct xl *x, uint32_t line, const char *fmt, const char *arg, size_t n)
+{
+	char msg[200];
+
+	if (!x->why[0]) {
+		snprintf(msg, sizeof(msg), fmt, (int)n, arg);
+		snprintf(x->why, sizeof(x->why), "%s (line %u)", msg, line);
+	}
+	return -1;
+}
+
+static int set_has(const struct df_buf *set, const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; set->ptr && i + n + 2 <= set->len; i++)
+		if (set->ptr[i] == ' ' && memcmp(set->ptr + i + 1, p, n) == 0 &&
+		    set->ptr[i + 1 + n] == ' ')
+			return 1;
+	return 0;
+}
+
+static void set_add(struct df_buf *set, const char *p, size_t n)
+{
+	if (set_has(set, p, n))
+		return;
+	if (!set->len)
+		df_buf_addc(set, ' ');
+	df_buf_add(set, p, n);
+	df_buf_addc(set, ' ');
+}
+
+/* One RUN being translated. */
+struct xrun {
+	struct xl *x;
+	struct df_doc *doc;
+	const struct df_inst *inst;
+	uint32_t line;
+	const char *base;     /* the parsed span (inst->rest) */
+	size_t base_off;      /* its offset in inst->logical */
+	struct df_edits e;
+	struct df_buf added;  /* apk names added by this RUN's install commands */
+	int split;            /* a word to edit spans a line continuation */
+};
+
+static int word_range(struct xrun *r, const struct df_sh_word *w, size_t *s, size_t *e)
+{
+	if (df_inst_range(r->inst, r->base_off + w->off, w->len, s, e) == 0)
+		return 0;
+	r->split = 1;
+	return -1;
+}
+
+static void replace_word(struct xrun *r, const struct df_sh_word *w, const char *text)
+{
+	size_t s, e;
+
+	if (word_range(r, w, &s, &e) == 0)
+		df_edits_add(&r->e, s, e, text, strlen(text));
+}
+
+/* Delete word j of c with the blanks (and continuations) before it. */
+static void delete_word(struct xrun *r, const struct df_sh_cmd *c, size_t j)
+{
+	size_t s0, e0, s1, e1;
+
+	if (word_range(r, &c->words[j - 1], &s0, &e0) == 0 &&
+	    word_range(r, &c->words[j], &s1, &e1) == 0)
+		df_edits_add(&r->e, e0, e1, "", 0);
+}
+
+static char *wval(struct xrun *r, const struct df_sh_word *w)
+{
+	return df_sh_unquote(&r->doc->arena, r->base, w, NULL);
+}
+
+static int opt_in(const char *v, const char *const *list)
+{
+	for (; *list; list++) {
+		size_t n = strlen(*list);
+
+		if ((*list)[n - 1] == '=' ? strncmp(v, *list, n) == 0 : strcmp(v, *list) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static const char *const apt_opts[] = {
+	"-y", "--yes", "--assume-yes", "-q", "-qq", "--quiet", "--no-install-recommends",
+	"--no-install-suggests", "--fix-missing", "-f", "--fix-broken", "--allow-downgrades",
+	"--allow-remove-essential", "--allow-change-held-packages", "--allow-unauthenticated",
+	"--force-yes", "--auto-remove", "--autoremove", "--purge", "-m", "--ignore-missing",
+	"--no-upgrade", "--reinstall", "-yq", "-qy", "-qqy", "-yqq", "--quiet=2", "-y=1", NULL,
+};
+static const char *const rpm_opts[] = {
+	"-y", "--assumeyes", "-q", "--quiet", "--nodocs", "--setopt=", "--noplugins",
+	"--disableplugin=", "--disablerepo=", "--allowerasing", "--best", "--nobest",
+	"--refresh", "--skip-broken", "--skip-unavailable", "--nogpgcheck", "--no-docs",
+	"--noautoremove", "-yq", "-qy", NULL,
+};
+
+/* A package word: its Alpine names appended to `out`; -1 when unknown. */
+static int map_pkg(struct xrun *r, const char *kind, const char *v, struct df_buf *out)
+{
+	const char *to;
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-' ||
+		      v[i] == '.' || v[i] == '+' || v[i] == '_' || (v[i] >= 'A' && v[i] <= 'Z'))) {
+			if (v[i] == '=')
+				return fail(r->x, r->line, "the package %.*s is pinned to a Debian "
+					    "version", v, n);
+			return fail(r->x, r->line, "the package word '%.*s' cannot be translated",
+				    v, n);
+		}
+	to = df_pkg_map(kind, v, n);
+	if (!to)
+		return fail(r->x, r->line, "no Alpine package is known for %.*s", v, n);
+	set_add(&r->x->native, v, n);
+	while (*to) {
+		size_t k = strcspn(to, " ");
+
+		if (k && !set_has(&r->added, to, k)) {
+			set_add(&r->added, to, k);
+			set_add(&r->x->apk, to, k);
+			if (out->len)
+				df_buf_addc(out, ' ');
+			df_buf_add(out, to, k);
+		}
+		to += k;
+		while (*to == ' ')
+			to++;
+	}
+	return 0;
+}
+
+enum { KEEP = 0, DROP = 1 };
+
+/* The command goes: forget the edits made to its words. */
+static int drop_since(struct xrun *r, size_t n0)
+{
+	while (r->e.n > n0)
+		free(r->e.v[--r->e.n].text);
+	return DROP;
+}
+
+/* apt-get, apt, aptitude, yum, dnf, microdnf, tdnf */
+static int pkg_manager(struct xrun *r, const struct df_sh_cmd *c, size_t ni, int rpm)
+{
+	const char *const *opts = rpm ? rpm_opts : apt_opts;
+	const char *kind = rpm ? "rpm" : "apt", *mode = NULL;
+	size_t j, sub = 0, n0 = r->e.n;
+	int npk = 0;
+
+	for (j = ni + 1; j < c->nwords; j++) {
+		const struct df_sh_word *w = &c->words[j];
+		char *v;
+
+		if (w->flags & DF_SH_REDIR)
+			continue;
+		v = wval(r, w);
+		if (!v)
+			return fail(r->x, r->line, "a package step uses a variable ('%.*s')",
+				    r->base + w->off, w->len);
+		if (v[0] == '-') {
+			if ((!rpm && strcmp(v, "-o") == 0) || (rpm && strcmp(v, "--setopt") == 0)) {
+				if (j + 1 >= c->nwords)
+					return fail(r->x, r->line, "%.*s needs a value", v, strlen(v));
+				delete_word(r, c, j);
+				delete_word(r, c, j + 1);
+				j++;
+				continue;
+			}
+			if (!opt_in(v, opts))
+				return fail(r->x, r->line, "the option %.*s has no apk translation", v,
+					    strlen(v));
+			delete_word(r, c, j);
+			continue;
+		}
+		if (!sub) {
+			sub = j;
+			if (strcmp(v, "update") == 0 && !rpm)
+				return drop_since(r, n0);
+			if (strcmp(v, "clean") == 0 || strcmp(v, "autoclean") == 0 ||
+			    strcmp(v, "autoremove") == 0 || strcmp(v, "makecache") == 0)
+				return drop_since(r, n0);
+			if (strcmp(v, "install") == 0) {
+				mode = "add --no-cache";
+			} else if (strcmp(v, "remove") == 0 || strcmp(v, "purge") == 0 ||
+				   strcmp(v, "erase") == 0) {
+				mode = "del";
+			} else if (strcmp(v, "upgrade") == 0 || strcmp(v, "dist-upgrade") == 0 ||
+				   strcmp(v, "full-upgrade") == 0 || (rpm && strcmp(v, "update") == 0)) {
+				mode = "upgrade --no-cache";
+			} else {
+				return fail(r->x, r->line, "'%.*s' has no apk translation", v, strlen(v));
+			}
+			continue;
+		}
+		if (strcmp(mode, "upgrade --no-cache") == 0)
+			return fail(r->x, r->line, "'upgrade %.*s' has no apk translation", v, strlen(v));
+		{
+			struct df_buf to = DF_BUF_INIT;
+
+			if (map_pkg(r, kind, v, &to) < 0) {
+				df_buf_release(&to);
+				return -1;
+			}
+			if (to.len) {
+				replace_word(r, w, to.ptr);
+				npk++;
+			} else {
+				delete_word(r, c, j);
+			}
+			df_buf_release(&to);
+		}
+	}
+	if (!mode)
+		return fail(r->x, r->line, "a package step without a command", "", 0);
+	if (!npk && strcmp(mode, "upgrade --no-cache") != 0)
+		return drop_since(r, n0);
+	replace_word(r, &c->words[ni], "apk");
+	replace_word(r, &c->words[sub], mode);
+	return KEEP;
+}
+
+static int cache_path(const char *v)
+{
+	static const char *const dirs[] = {
+		"/var/lib/apt/lists", "/var/cache/apt", "/var/cache/yum", "/var/cache/dnf",
+		"/var/cache/debconf", "/var/log/apt", "/var/log/dpkg.log", "/var/cache/microdnf",
+		"/var/cache/tdnf",
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
+		size_t n = strlen(dirs[k]);
+
+		if (strncmp(v, dirs[k], n) == 0 && (v[n] == '\0' || v[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/* rm of package caches: dropped, or the cache paths removed from it. */
+static int rm_caches(struct xrun *r, const struct df_sh_cmd *c, size_t ni)
+{
+	size_t j, ncache = 0, nother = 0;
+
+	for (j = ni + 1; j < c->nwords; j++) {
+		const struct df_sh_word *w = &c->words[j];
+		char *v = (w->flags & (DF_SH_REDIR | DF_SH_EXPAND)) ? NULL : wval(r, w);
+
+		if (v && v[0] == '-')
+			continue;
+		if (v && cache_path(v))
+			ncache++;
+		else
+			nother++;
+	}
+	if (!ncache)
+		return KEEP;
+	if (!nother)
+		return DROP;
+	for (j = ni + 1; j < c->nwords; j++) {
+		const struct df_sh_word *w = &c->words[j];
+		char *v = (w->flags & (DF_SH_REDIR | DF_SH_EXPAND)) ? NULL : wval(r, w);
+
+		if (v && v[0] != '-' && cache_path(v))
+			delete_word(r, c, j);
+	}
+	return KEEP;
+}
+
+/* groupadd / useradd / Debian's adduser -> busybox addgroup / adduser. */
+static int users(struct xrun *r, const struct df_sh_cmd *c, size_t ni, const char *name)
+{
+	struct df_buf out = DF_BUF_INIT;
+	const char *who = NULL;
+	size_t j, s, e, wl = 0;
+	int group = strcmp(name, "groupadd") == 0, deb = strcmp(name, "adduser") == 0;
+	int system = 0, make_group = 0;
+	struct df_buf opts = DF_BUF_INIT;
+
+	if (ni != 0)
+		return fail(r->x, r->line, "%.*s with assignments or a wrapper", name, strlen(name));
+	for (j = 1; j < c->nwords; j++) {
+		const struct df_sh_word *w = &c->words[j];
+		char *v = wval(r, w);
+		const char *val = NULL;
+		size_t vl = 0;
+
+		if (!v || (w->flags & DF_SH_REDIR))
+			goto bad;
+		if (v[0] != '-') {
+			if (who)
+				goto bad;
+			who = r->base + w->off;
+			wl = w->len;
+			continue;
+		}
+		if (strcmp(v, "-r") == 0 || strcmp(v, "--system") == 0) {
+			system = 1;
+			continue;
+		}
+		if (strcmp(v, "-m") == 0 || strcmp(v, "--create-home") == 0 || strcmp(v, "-U") == 0 ||
+		    strcmp(v, "-l") == 0 || strcmp(v, "--no-log-init") == 0 || strcmp(v, "-f") == 0 ||
+		    strcmp(v, "--force") == 0 || strcmp(v, "--quiet") == 0 ||
+		    strcmp(v, "--disabled-login") == 0 || strcmp(v, "--disabled-password") == 0)
+			continue;
+		if (strcmp(v, "-M") == 0 || strcmp(v, "--no-create-home") == 0) {
+			df_buf_adds(&opts, " -H");
+			continue;
+		}
+		if (deb && strcmp(v, "--group") == 0) {
+			make_group = 1;
+			continue;
+		}
+		/* options with a value */
+		if (j + 1 < c->nwords) {
+			val = r->base + c->words[j + 1].off;
+			vl = c->words[j + 1].len;
+		}
+		if (!val)
+			goto bad;
+		if (strcmp(v, "-g") == 0 || strcmp(v, "--gid") == 0 || strcmp(v, "--ingroup") == 0) {
+			df_buf_adds(&opts, group ? " -g " : " -G ");
+		} else if (!group && (strcmp(v, "-u") == 0 || strcmp(v, "--uid") == 0)) {
+			df_buf_adds(&opts, " -u ");
+		} else if (!group && (strcmp(v, "-s") == 0 || strcmp(v, "--shell") == 0)) {
+			df_buf_adds(&opts, " -s ");
+		} else if (!group && (strcmp(v, "-d") == 0 || strcmp(v, "--home-dir") == 0 ||
+				      strcmp(v, "--home") == 0)) {
+			df_buf_adds(&opts, " -h ");
+		} else if (!group && (strcmp(v, "-c") == 0 || strcmp(v, "--comment") == 0 ||
+				      strcmp(v, "--gecos") == 0)) {
+			df_buf_adds(&opts, " -g ");
+		} else {
+			goto bad;
+		}
+		df_buf_add(&opts, val, vl);
+		j++;
+	}
+	if (!who)
+		goto bad;
+	if (group) {
+		df_buf_adds(&out, "addgroup");
+		if (system)
+			df_buf_adds(&out, " -S");
+	} else {
+		if (make_group) {
+			df_buf_adds(&out, "addgroup -S ");
+			df_buf_add(&out, who, wl);
+			df_buf_adds(&out, " && ");
+			df_buf_adds(&opts, " -G ");
+			df_buf_add(&opts, who, wl);
+		}
+		df_buf_adds(&out, "adduser -D");
+		if (system)
+			df_buf_adds(&out, " -S");
+	}
+	if (opts.len)
+		df_buf_add(&out, opts.ptr, opts.len);
+	df_buf_addc(&out, ' ');
+	df_buf_add(&out, who, wl);
+	s = df_inst_node_off(r->inst, r->base_off + c->off);
+	e = df_inst_node_off(r->inst, r->base_off + c->end - 1) + 1;
+	df_edits_add(&r->e, s, e, out.ptr, out.len);
+	df_buf_release(&out);
+	df_buf_release(&opts);
+	return KEEP;
+bad:
+	df_buf_release(&out);
+	df_buf_release(&opts);
+	return fail(r->x, r->line, "%.*s with options busybox does not have", name, strlen(name));
+}
+
+static const char *const untranslatable[] = {
+	"dpkg", "dpkg-reconfigure", "dpkg-query", "apt-key", "add-apt-repository",
+	"apt-add-repository", "apt-cache", "apt-mark", "apt-config", "debconf-set-selections",
+	"locale-gen", "update-locale", "localedef", "rpm", "yum-config-manager", "usermod",
+	"groupmod", "chsh", "update-alternatives", "gpasswd", "subscription-manager",
+};
+
+static const char *const pm_words[] = {
+	"apt-get", "apt", "aptitude", "yum", "dnf", "microdnf", "tdnf", "useradd", "groupadd",
+	"adduser", "/etc/apt", "sources.list", "/etc/yum.repos.d", "/var/lib/apt",
+};
+
+static int mentions_pm(struct df_span s)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(pm_words) / sizeof(pm_words[0]); k++)
+		if (pm_words[k][0] == '/' || strchr(pm_words[k], '.') ? has_text(s, pm_words[k])
+								       : has_word(s, pm_words[k]))
+			return 1;
+	for (k = 0; k < sizeof(untranslatable) / sizeof(untranslatable[0]); k++)
+		if (has_word(s, untranslatable[k]))
+			return 1;
+	return 0;
+}
+
+/* Translate (or, apply == 0, check) the RUN at node idx. *remove is set
+ * when every command of it goes. */
+static int xlate_run(struct xl *x, size_t idx, int apply, int *remove)
+{
+	struct df_doc *doc = x->b->doc;
+	const struct df_node *n = &doc->nodes[idx];
+	const struct df_inst *inst = n->inst;
+	struct df_sh_script sc;
+	struct xrun r;
+	unsigned char *drop;
+	size_t k, h;
+	int rc = 0;
+
+	*remove = 0;
+	if (inst->json || inst->nheredocs) {
+		if (mentions_pm(inst->rest))
+			return fail(x, n->line, "a package step in %.*s", inst->json ? "exec form" :
+				    "a heredoc", 9);
+		for (h = 0; h < inst->nheredocs; h++)
+			if (mentions_pm(inst->heredocs[h].body))
+				return fail(x, n->line, "a package step in %.*s", "a heredoc", 9);
+		x->bash |= has_word(inst->rest, "bash");
+		return 0;
+	}
+	if (df_sh_parse(&doc->arena, inst->rest.ptr, inst->rest.len, &sc) < 0) {
+		if (mentions_pm(inst->rest))
+			return fail(x, n->line, "a package step in shell syntax dfix cannot "
+				    "read%.*s", "", 0);
+		return 0;
+	}
+	memset(&r, 0, sizeof(r));
+	r.x = x;
+	r.doc = doc;
+	r.inst = inst;
+	r.line = n->line;
+	r.base = inst->rest.ptr;
+	r.base_off = df_inst_log_off(inst, inst->rest);
+	drop = df_arena_alloc(&doc->arena, sc.ncmds + 1);
+	for (k = 0; k < sc.ncmds && rc == 0; k++) {
+		const struct df_sh_cmd *c = &sc.cmds[k];
+		int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(r.base, c) : -1;
+		const char *v, *bn;
+		size_t j;
+
+		for (j = 0; j < c->nwords; j++) {
+			struct df_span w = { r.base + c->words[j].off, c->words[j].len };
+
+			if (has_text(w, "/etc/apt") || has_text(w, "sources.list") ||
+			    has_text(w, "/etc/yum.repos.d"))
+				rc = fail(x, n->line, "a package step writes %.*s", w.ptr, w.len);
+			if (has_word(w, "bash"))
+				x->bash = 1;
+		}
+		if (ni < 0 || rc)
+			continue;
+		v = wval(&r, &c->words[ni]);
+		if (!v)
+			continue;
+		bn = strrchr(v, '/') ? strrchr(v, '/') + 1 : v;
+		if (strcmp(bn, "bash") == 0)
+			x->bash = 1;
+		{
+			int pm = strcmp(bn, "apt-get") == 0 || strcmp(bn, "apt") == 0 ||
+				 strcmp(bn, "aptitude") == 0 ? 1
+			       : strcmp(bn, "yum") == 0 || strcmp(bn, "dnf") == 0 ||
+				 strcmp(bn, "microdnf") == 0 || strcmp(bn, "tdnf") == 0 ? 2 : 0;
+			int us = strcmp(bn, "useradd") == 0 || strcmp(bn, "groupadd") == 0 ||
+				 strcmp(bn, "adduser") == 0;
+			int rm = strcmp(bn, "rm") == 0;
+			size_t u;
+
+			for (u = 0; u < sizeof(untranslatable) / sizeof(untranslatable[0]); u++)
+				if (strcmp(bn, untranslatable[u]) == 0)
+					rc = fail(x, n->line, "%.*s has no Alpine translation", bn,
+						  strlen(bn));
+			if (rc || (!pm && !us && !rm))
+				continue;
+			if (c->depth > 0 || sc.complex)
+				rc = fail(x, n->line, "a %.*s step inside a shell compound", bn,
+					  strlen(bn));
+			else if (pm)
+				rc = pkg_manager(&r, c, (size_t)ni, pm == 2);
+			else if (us)
+				rc = users(&r, c, (size_t)ni, bn);
+			else
+				rc = rm_caches(&r, c, (size_t)ni);
+			if (rc == DROP) {
+				drop[k] = 1;
+				rc = 0;
+			}
+		}
+	}
+	df_buf_release(&r.added);
+	if (rc == 0 && r.split)
+		rc = fail(x, n->line, "a word of a package step spans lines%.*s", "", 0);
+	if (rc < 0) {
+		df_edits_release(&r.e);
+		return -1;
+	}
+	/* the commands that go, with the operators that joined them */
+	for (k = 0; k < sc.ncmds; k++) {
+		size_t a = k, bk, s, e;
+
+		if (!drop[k])
+			continue;
+		while (k + 1 < sc.ncmds && drop[k + 1])
+			k++;
+		bk = k;
+		for (h = a; h <= bk; h++)
+			if (sc.cmds[h].op != DF_SH_OP_AND && sc.cmds[h].op != DF_SH_OP_SEMI &&
+			    sc.cmds[h].op != DF_SH_OP_NEWLINE && sc.cmds[h].op != DF_SH_OP_NONE)
+				goto ops;
+		if (a > 0 && sc.cmds[a - 1].op != DF_SH_OP_AND && sc.cmds[a - 1].op != DF_SH_OP_SEMI &&
+		    sc.cmds[a - 1].op != DF_SH_OP_NEWLINE)
+			goto ops;
+		if (bk + 1 < sc.ncmds) {
+			s = df_inst_node_off(inst, r.base_off + sc.cmds[a].off);
+			e = df_inst_node_off(inst, r.base_off + sc.cmds[bk + 1].off);
+		} else if (a > 0) {
+			s = df_inst_node_off(inst, r.base_off + sc.cmds[a - 1].end - 1) + 1;
+			e = df_inst_node_off(inst, r.base_off + sc.cmds[bk].end - 1) + 1;
+		} else {
+			*remove = 1;
+			df_edits_release(&r.e);
+			return 0;
+		}
+		df_edits_add(&r.e, s, e, "", 0);
+	}
+	if (!apply || !r.e.n) {
+		df_edits_release(&r.e);
+		return 0;
+	}
+	if (df_edits_apply(doc, idx, &r.e) < 0)
+		return fail(x, n->line, "the translated RUN does not parse%.*s", "", 0);
+	return 0;
+ops:
+	df_edits_release(&r.e);
+	return fail(x, n->line, "a package step joined by || or |%.*s", "", 0);
+}
+
+/* Check or apply the translation of every RUN on root r. */
+static int xlate_chain(struct xl *x, size_t r, int apply)
+{
+	struct bi *b = x->b;
+	size_t t, i;
+
+	/* backwards: removing a node does not move the ones still to do */
+	for (t = b->ns; t-- > 0;) {
+		if (b->root[t] != r)
+			continue;
+		for (i = b->st[t].end; i-- > b->st[t].from + 1;) {
+			const struct df_inst *inst = inst_at(b, i);
+			int remove;
+
+			if (!inst)
+				continue;
+			if (inst->cmd == DF_CMD_SHELL && has_text(inst->rest, "bash"))
+				x->bash = 1;
+			if (inst->cmd == DF_CMD_ONBUILD && mentions_pm(inst->rest))
+				return fail(x, b->doc->nodes[i].line, "a package step in %.*s",
+					    "ONBUILD", 7);
+			if (inst->cmd != DF_CMD_RUN)
+				continue;
+			if (df_pass_ignored(b->ctx, b->doc, i)) {
+				if (mentions_pm(inst->rest))
+					return fail(x, b->doc->nodes[i].line, "a package step under a "
+						    "dfix ignore pragma%.*s", "", 0);
+				continue;
+			}
+			if (xlate_run(x, i, apply, &remove) < 0)
+				return -1;
+			if (remove && apply)
+				df_doc_remove(b->doc, i, 1);
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- tools */
+
+/* Packages the stages on root r install (apt-get, apt, yum, dnf, microdnf,
+ * apk), in the names they give, into set. */
+static void collect_installed(struct bi *b, size_t r, struct df_buf *set)
+{
+	size_t t, i, k, j;
+
+	for (t = 0; t < b->ns; t++) {
+		if (b->root[t] != r)
+			continue;
+		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+			struct df_sh_script sc;
+			const char *base;
+
+			if (!inst || inst->cmd != DF_CMD_RUN || inst->json ||
+			    df_sh_parse(&b->doc->arena, inst->rest.ptr, inst->rest.len, &sc) < 0)
+				continue;
+			base = inst->rest.ptr;
+			for (k = 0; k < sc.ncmds; k++) {
+				const struct df_sh_cmd *c = &sc.cmds[k];
+				int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(base, c) : -1;
+				int sub = 0;
+				char *v;
+
+				if (ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[ni],
+								   NULL)))
+					continue;
+				if (strrchr(v, '/'))
+					v = strrchr(v, '/') + 1;
+				if (strcmp(v, "apt-get") && strcmp(v, "apt") && strcmp(v, "yum") &&
+				    strcmp(v, "dnf") && strcmp(v, "microdnf") && strcmp(v, "apk"))
+					continue;
+				for (j = (size_t)ni + 1; j < c->nwords; j++) {
+					char *w = df_sh_unquote(&b->doc->arena, base, &c->words[j], NULL);
+
+					if (!w || w[0] == '-')
+						continue;
+					if (!sub) {
+						sub = strcmp(w, "install") == 0 || strcmp(w, "add") == 0
+						      ? 1 : -1;
+						if (sub < 0)
+							break;
+						continue;
+					}
+					set_add(set, w, strlen(w));
+				}
+			}
+		}
+	}
+}
+
+/* Is a script of that name, copied from the build context into the stages
+ * on root r, a bash script (#! line)? */
+static int bash_script(struct bi *b, size_t r, const char *name, size_t n)
+{
+	size_t t, i, a;
+
+	if (!b->ctx->context_dir || !n)
+		return 0;
+	for (t = 0; t < b->ns; t++) {
+		if (b->root[t] != r)
+			continue;
+		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+			struct df_span from;
+
+			/* files from the context only (not --from a stage or image) */
+			if (!inst || (inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD) ||
+			    flag_value(inst, "from", &from))
+				continue;
+			for (a = 0; a + 1 < inst->nargs; a++) {
+				struct df_span s = inst->args[a];
+				struct df_buf path = DF_BUF_INIT;
+				size_t d = s.len, len;
+				char *text;
+				int bash = 0;
+
+				while (d > 0 && s.ptr[d - 1] != '/')
+					d--;
+				if (s.len - d != n || memcmp(s.ptr + d, name, n) != 0)
+					continue;
+				df_buf_add(&path, s.ptr[0] == '/' ? s.ptr + 1 : s.ptr,
+					   s.ptr[0] == '/' ? s.len - 1 : s.len);
+				text = df_context_read(b->ctx, path.ptr, &len);
+				df_buf_release(&path);
+				if (text) {
+					struct df_span first = { text, 0 };
+
+					while (first.len < len && text[first.len] != '\n')
+						first.len++;
+					bash = len > 2 && text[0] == '#' && text[1] == '!' &&
+					       has_text(first, "bash");
+					free(text);
+				}
+				if (bash)
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void seen_command(struct bi *b, size_t r, const char *p, size_t n,
+			 void (*fn)(void *, const char *, size_t), void *arg)
+{
+	fn(arg, p, n);
+	if (n > 3 && memcmp(p + n - 3, ".sh", 3) == 0 && bash_script(b, r, p, n))
+		fn(arg, "bash", 4);
+}
+
+/* Commands the stages on root r run (RUN, CMD, ENTRYPOINT, HEALTHCHECK):
+ * each one the tool table knows is passed to fn. */
+static void used_tools(struct bi *b, size_t r, void (*fn)(void *, const char *, size_t),
+		       void *arg)
+{
+	size_t t, i, k;
+
+	for (t = 0; t < b->ns; t++) {
+		if (b->root[t] != r)
+			continue;
+		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+			struct df_sh_script sc;
+			struct df_span body;
+
+			if (!inst)
+				continue;
+			if (inst->cmd == DF_CMD_SHELL && has_text(inst->rest, "bash"))
+				fn(arg, "bash", 4);
+			if (inst->cmd == DF_CMD_RUN && (has_text(inst->rest, "git+http") ||
+							has_text(inst->rest, "git+ssh")))
+				fn(arg, "git", 3);
+			if (inst->cmd != DF_CMD_RUN && inst->cmd != DF_CMD_CMD &&
+			    inst->cmd != DF_CMD_ENTRYPOINT && inst->cmd != DF_CMD_HEALTHCHECK)
+				continue;
+			if (inst->json) {
+				size_t a0 = inst->cmd == DF_CMD_HEALTHCHECK ? 1 : 0;
+
+				if (inst->nargs > a0) {
+					struct df_span w = inst->args[a0];
+					size_t d = w.len;
+
+					while (d > 0 && w.ptr[d - 1] != '/')
+						d--;
+					seen_command(b, r, w.ptr + d, w.len - d, fn, arg);
+				}
+				continue;
+			}
+			body = inst->rest;
+			if (inst->cmd == DF_CMD_HEALTHCHECK) {
+				if (inst->nargs < 2 || !df_span_ieq(inst->args[0], "CMD"))
+					continue;
+				body = inst->args[1];
+			}
+			if (df_sh_parse(&b->doc->arena, body.ptr, body.len, &sc) < 0)
+				continue;
+			for (k = 0; k < sc.ncmds; k++) {
+				int ni = sc.cmds[k].kind == DF_SH_SIMPLE ?
+					 df_sh_cmd_name(body.ptr, &sc.cmds[k]) : -1;
+				const struct df_sh_word *w;
+				size_t d;
+
+				if (ni < 0)
+					continue;
+				w = &sc.cmds[k].words[ni];
+				if (w->flags & (DF_SH_QUOTED | DF_SH_EXPAND))
+					continue;
+				d = w->len;
+				while (d > 0 && body.ptr[w->off + d - 1] != '/')
+					d--;
+				seen_command(b, r, body.ptr + w->off + d, w->len - d, fn, arg);
+			}
+		}
+	}
+}
+
+struct tools {
+	const char *from_kind, *to_kind; /* variant kinds */
+	int to_alpine;
+	const struct xl *x;
+	struct df_buf need;  /* " pkg " to install */
+	struct df_buf names; /* "curl, git" for the finding */
+};
+
+static int kind_has(const char *kind, const char *apt, const char *apk)
+{
+	if (strcmp(kind, "full") == 0)
+		return 1;
+	if (strcmp(kind, "alpine") == 0)
+		return apk == NULL;
+	return apt == NULL;
+}
+
+static void tool_seen(void *arg, const char *p, size_t n)
+{
+	struct tools *tl = arg;
+	const char *apt, *apk, *pkg;
+	const struct df_buf *have;
+	int added = 0;
+
+	if (df_tool_lookup(p, n, &apt, &apk) < 0)
+		return;
+	if (!kind_has(tl->from_kind, apt, apk) || kind_has(tl->to_kind, apt, apk))
+		return;
+	pkg = tl->to_alpine ? apk : apt;
+	have = tl->to_alpine ? &tl->x->apk : &tl->x->native;
+	if (!pkg)
+		return;
+	/* the first package provides the command; the rest go with it */
+	if (set_has(have, pkg, strcspn(pkg, " ")))
+		return;
+	while (*pkg) {
+		size_t k = strcspn(pkg, " ");
+
+		if (k && !set_has(have, pkg, k) && !set_has(&tl->need, pkg, k)) {
+			set_add(&tl->need, pkg, k);
+			added = 1;
+		}
+		pkg += k;
+		while (*pkg == ' ')
+			pkg++;
+	}
+	if (!added)
+		return;
+	if (tl->names.len)
+		df_buf_adds(&tl->names, ", ");
+	df_buf_add(&tl->names, p, n);
+}
+
+/* Add the packages (" a b ") to the first `apk add` / `apt-get install` of
+ * stage t. Returns 0, or -1 when the stage has none. */
+static int append_install(struct bi *b, size_t t, int apk, const struct df_buf *pkgs)
+{
+	size_t i, k, j;
+
+	for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+		const struct df_inst *inst = inst_at(b, i);
+		struct df_sh_script sc;
+		const char *base;
+
+		if (!inst || inst->cmd != DF_CMD_RUN || inst->json || inst->nheredocs ||
+		    df_sh_parse(&b->doc->arena, inst->rest.ptr, inst->rest.len, &sc) < 0)
+			continue;
+		base = inst->rest.ptr;
+		for (k = 0; k < sc.ncmds; k++) {
+			const struct df_sh_cmd *c = &sc.cmds[k];
+			int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(base, c) : -1;
+			size_t sub = 0, last = 0, s, e;
+			const char *v;
+
+			if (ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[ni], NULL)))
+				continue;
+			if (strrchr(v, '/'))
+				v = strrchr(v, '/') + 1;
+			if (apk ? strcmp(v, "apk") != 0 : strcmp(v, "apt-get") != 0 && strcmp(v, "apt") != 0)
+				continue;
+			for (j = (size_t)ni + 1; j < c->nwords; j++) {
+				const char *w = df_sh_unquote(&b->doc->arena, base, &c->words[j], NULL);
+
+				if (c->words[j].flags & DF_SH_REDIR)
+					continue;
+				if (!w)
+					break;
+				if (!sub && w[0] != '-') {
+					if (strcmp(w, apk ? "add" : "install") != 0)
+						break;
+					sub = j;
+				} else if (sub && w[0] != '-') {
+					last = j;
+				}
+			}
+			if (!last || df_inst_range(inst, df_inst_log_off(inst, inst->rest) +
+						   c->words[last].off, c->words[last].len, &s, &e) < 0)
+				continue;
+			{
+				struct df_edits ed = { 0 };
+
+				df_edits_add(&ed, e, e, pkgs->ptr, pkgs->len - 1);
+				return df_edits_apply(b->doc, i, &ed);
+			}
+		}
+	}
+	return -1;
+}
+
+/* ---------------------------------------------------------------- the FROM edit */
+
+/* Rewrite the image of stage r: same repository with tag new_tag, or
+ * new_ref (another repository). Returns 0, or -1 with *why. */
+static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
+		     const char *new_ref, const char **why)
+{
+	struct df_doc *doc = b->doc;
+	const struct df_inst *inst = doc->nodes[f->idx].inst;
+	struct df_edits e = { 0 };
+	struct df_buf t = DF_BUF_INIT;
+	size_t off = df_inst_log_off(inst, f->word), s, en;
+	int rc;
+
+	*why = "the image word spans lines";
+	if (off == (size_t)-1 || df_inst_range(inst, off, f->word.len, &s, &en) < 0)
+		return -1;
+	if (!f->has_var) {
+		if (new_ref) {
+			df_buf_adds(&t, new_ref);
+		} else {
+			size_t keep = f->ref.has_tag ? (size_t)(f->ref.tag.ptr - f->resolved) - 1
+						     : f->ref.text.len;
+
+			df_buf_add(&t, f->word.ptr, keep);
+			df_buf_addc(&t, ':');
+			df_buf_adds(&t, new_tag);
+		}
+		df_edits_add(&e, s, en, t.ptr, t.len);
+		df_buf_release(&t);
+		*why = "the new FROM does not parse";
+		return df_edits_apply(doc, f->idx, &e);
+	}
+	/* FROM name:${VERSION}: change the literal suffix after the variable */
+	if (!new_ref && f->ref.has_tag) {
+		struct df_span ver;
+		const struct df_image *img = df_image_lookup(&f->ref);
+		const struct df_variant *v = img ? df_variant_lookup(img, f->ref.tag, &ver) : NULL;
+		size_t ol, nl = strlen(new_tag);
+
+		if (v && ver.len && ver.ptr == f->ref.tag.ptr && nl >= ver.len &&
+		    memcmp(new_tag, ver.ptr, ver.len) == 0) {
+			ol = f->ref.tag.len - ver.len;
+			if (f->word.len > ol && !memchr(f->ref.tag.ptr + ver.len, '$', ol) &&
+			    memcmp(f->word.ptr + f->word.len - ol, f->ref.tag.ptr + ver.len, ol) == 0 &&
+			    memchr(f->word.ptr, '$', f->word.len - ol)) {
+				df_edits_add(&e, en - ol, en, new_tag + ver.len, nl - ver.len);
+				*why = "the new FROM does not parse";
+				return df_edits_apply(doc, f->idx, &e);
+			}
+		}
+	}
+	/* FROM ${BASE}: change the default of the global ARG */
+	{
+		struct df_span w = f->word, name;
+		size_t i, a, uses = 0;
+		const char *nm;
+
+		if (w.len > 3 && w.ptr[0] == '$' && w.ptr[1] == '{' && w.ptr[w.len - 1] == '}') {
+			name.ptr = w.ptr + 2;
+			name.len = w.len - 3;
+		} else if (w.len > 1 && w.ptr[0] == '$') {
+			name.ptr = w.ptr + 1;
+			name.len = w.len - 1;
+		} else {
+			*why = "the image comes from a variable dfix cannot change";
+			return -1;
+		}
+		for (i = 0; i < name.len; i++)
+			if (!(name.ptr[i] == '_' || (name.ptr[i] >= 'A' && name.ptr[i] <= 'Z') ||
+			      (name.ptr[i] >= 'a' && name.ptr[i] <= 'z') ||
+			      (name.ptr[i] >= '0' && name.ptr[i] <= '9'))) {
+				*why = "the image comes from a variable dfix cannot change";
+				return -1;
+			}
+		nm = df_arena_dup(&doc->arena, name.ptr, name.len);
+		/* the variable must name this image only */
+		for (i = 0; i < doc->nnodes; i++) {
+			const struct df_inst *o = inst_at(b, i);
+			struct df_buf p1 = DF_BUF_INIT, p2 = DF_BUF_INIT;
+			int hit;
+
+			if (!o || o->cmd == DF_CMD_ARG)
+				continue;
+			df_buf_addf(&p1, "$%s", nm);
+			df_buf_addf(&p2, "${%s", nm);
+			hit = has_text(o->logical, p2.ptr) || has_text(o->logical, p1.ptr);
+			df_buf_release(&p1);
+			df_buf_release(&p2);
+			uses += hit;
+		}
+		if (uses != 1) {
+			*why = "the ARG that names the image is used elsewhere too";
+			return -1;
+		}
+		for (i = 0; i < doc->nnodes; i++) {
+			const struct df_inst *o = inst_at(b, i);
+			size_t vs, ve;
+
+			if (!o)
+				continue;
+			if (o->cmd == DF_CMD_FROM)
+				break;
+			if (o->cmd != DF_CMD_ARG)
+				continue;
+			for (a = 0; a + name.len + 1 < o->rest.len; a++) {
+				struct df_span val;
+				size_t k, o2;
+
+				if ((a > 0 && !is_sep((unsigned char)o->rest.ptr[a - 1])) ||
+				    memcmp(o->rest.ptr + a, nm, name.len) != 0 ||
+				    o->rest.ptr[a + name.len] != '=')
+					continue;
+				val.ptr = o->rest.ptr + a + name.len + 1;
+				for (k = 0; k < o->rest.len - a - name.len - 1 &&
+					    !is_sep((unsigned char)val.ptr[k]) && val.ptr[k] != '$'; k++)
+					;
+				val.len = k;
+				if (a + name.len + 1 + k < o->rest.len &&
+				    !(o->rest.ptr[a + name.len + 1 + k] == ' ' ||
+				      o->rest.ptr[a + name.len + 1 + k] == '\t')) {
+					*why = "the ARG default is quoted or has variables";
+					return -1;
+				}
+				if (val.len != f->ref.text.len ||
+				    memcmp(val.ptr, f->resolved, val.len) != 0) {
+					*why = "the ARG default is not the image itself";
+					return -1;
+				}
+				o2 = df_inst_log_off(o, val);
+				if (o2 == (size_t)-1 || df_inst_range(o, o2, val.len, &vs, &ve) < 0)
+					return -1;
+				if (new_ref) {
+					df_buf_adds(&t, new_ref);
+				} else {
+					size_t keep = f->ref.has_tag ?
+						(size_t)(f->ref.tag.ptr - f->resolved) - 1 : f->ref.text.len;
+
+					df_buf_add(&t, f->resolved, keep);
+					df_buf_addc(&t, ':');
+					df_buf_adds(&t, new_tag);
+				}
+				df_edits_add(&e, vs, ve, t.ptr, t.len);
+				df_buf_release(&t);
+				*why = "the new ARG does not parse";
+				rc = df_edits_apply(doc, i, &e);
+				return rc;
+			}
+		}
+		*why = "the ARG that names the image has no default dfix can change";
+		return -1;
+	}
+}
+
+/* ---------------------------------------------------------------- decisions */
+
+/* Text for "node:18 ≈ 910 MB → node:18-alpine ≈ 120 MB" (sizes when known). */
+static void sizes(struct df_buf *out, const char *repo, struct df_span tag, const char *repo2,
+		  const char *tag2, const char *from_text, const char *to_text)
+{
+	unsigned a, c;
+	const char *sa, *sc;
+	struct df_span t2 = { tag2, strlen(tag2) };
+
+	if (df_image_size(repo, tag, &a, &sa) == 0 && df_image_size(repo2, t2, &c, &sc) == 0 &&
+	    strcmp(sa, sc) == 0) {
+		df_buf_addf(out, "%s \xe2\x89\x88 %u MB \xe2\x86\x92 %s \xe2\x89\x88 %u MB", from_text,
+			    a, to_text, c);
+		if (strncmp(sa, "article:", 8) == 0)
+			df_buf_addf(out, " (the article's figures, %s)", sa + 8);
+		else if (strncmp(sa, "approx:", 7) == 0)
+			df_buf_addf(out, " (approximate compressed sizes, %s)", sa + 7);
+		else
+			df_buf_addf(out, " (%s)", sa);
+	} else {
+		df_buf_addf(out, "%s \xe2\x86\x92 %s", from_text, to_text);
+	}
+}
+
+/* Did this pass already say something about that line (in an earlier round)? */
+static int noted_line(const struct df_ctx *ctx, uint32_t line)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nfindings; i++)
+		if (ctx->findings[i].line == line && ctx->current &&
+		    strcmp(ctx->findings[i].pass, ctx->current->id) == 0)
+			return 1;
+	return 0;
+}
+
+/* A report-only finding, once per line: the driver runs the pass again on
+ * its own output, where the same FROM reads differently. */
+static void note(struct df_ctx *ctx, uint32_t line, const char *fmt, ...) DF_PRINTF(3, 4);
+static void note(struct df_ctx *ctx, uint32_t line, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (noted_line(ctx, line))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	df_img_note(ctx, NULL, line, "%s", msg);
+}
+
+struct plan {
+	struct df_from f;
+	const struct df_image *img;
+	const struct df_variant *var;
+	struct df_span version; /* {v} of the tag (or the table's pin) */
+	char key[512];          /* repository key */
+	int mirror;
+};
+
+/* Does the stage set the user, run anything, or need a shell? For the
+ * "final stage only runs a program" tests. */
+static int runs_only_program(struct bi *b, size_t t, int *cmd_json_only)
+{
+	size_t i;
+
+	*cmd_json_only = 1;
+	for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+		const struct df_inst *inst = inst_at(b, i);
+
+		if (!inst)
+			continue;
+		switch (inst->cmd) {
+		case DF_CMD_RUN:
+		case DF_CMD_SHELL:
+		case DF_CMD_ONBUILD:
+		case DF_CMD_UNKNOWN:
+			return 0;
+		case DF_CMD_HEALTHCHECK:
+			if (!(inst->nargs >= 1 && df_span_ieq(inst->args[0], "NONE")))
+				return 0;
+			break;
+		case DF_CMD_CMD:
+		case DF_CMD_ENTRYPOINT:
+			if (!inst->json)
+				*cmd_json_only = 0;
+			break;
+		case DF_CMD_USER: {
+			struct df_span u = inst->nargs ? inst->args[0] : inst->rest;
+			size_t k;
+			int num = u.len > 0;
+
+			for (k = 0; k < u.len; k++)
+				if (!((u.ptr[k] >= '0' && u.ptr[k] <= '9') || u.ptr[k] == ':'))
+					num = 0;
+			if (!num && !df_span_eq(u, "root") && !df_span_eq(u, "nobody") &&
+			    !df_span_eq(u, "nonroot") && !df_span_eq(u, "nonroot:nonroot"))
+				return 0;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return 1;
+}
+
+/* A stage (and the ones it builds on) sets CGO_ENABLED=0 / builds Go. */
+static int go_builder(struct bi *b, size_t t, int *cgo_off)
+{
+	size_t s = t;
+	int go = 0;
+
+	*cgo_off = 0;
+	for (;;) {
+		size_t i;
+		struct df_from f;
+
+		for (i = b->st[s].from + 1; i < b->st[s].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+
+			if (!inst)
+				continue;
+			if ((inst->cmd == DF_CMD_RUN || inst->cmd == DF_CMD_ENV ||
+			     inst->cmd == DF_CMD_ARG) && has_text(inst->logical, "CGO_ENABLED=0"))
+				*cgo_off = 1;
+			if ((inst->cmd == DF_CMD_ENV) && has_word(inst->logical, "CGO_ENABLED") &&
+			    has_word(inst->logical, "0"))
+				*cgo_off = 1;
+			if (inst->cmd == DF_CMD_RUN && has_text(inst->logical, "CGO_ENABLED=1"))
+				*cgo_off = -1;
+			if (inst->cmd == DF_CMD_RUN && has_word(inst->rest, "go") &&
+			    (has_word(inst->rest, "build") || has_word(inst->rest, "install")))
+				go = 1;
+		}
+		if (df_from_read(b->doc, b->st, b->ns, s, &f) < 0)
+			break;
+		if (f.stage < 0) {
+			const struct df_image *img = f.resolved ? df_image_lookup(&f.ref) : NULL;
+
+			if (img && strcmp(img->family, "go") == 0 && go)
+				go = 1;
+			break;
+		}
+		s = (size_t)f.stage;
+	}
+	if (*cgo_off < 0)
+		*cgo_off = 0;
+	return go;
+}
+
+/* The final stage runs a static Go binary copied from a builder: 1; built
+ * with cgo: -1 (and *why); 0 when it is not a Go runtime stage. */
+static int go_static(struct bi *b, size_t fs, const char **why)
+{
+	size_t i;
+	int json_only, gos = 0, cgo = 0;
+
+	if (!runs_only_program(b, fs, &json_only))
+		return 0;
+	for (i = b->st[fs].from + 1; i < b->st[fs].end; i++) {
+		const struct df_inst *inst = inst_at(b, i);
+		int src, off;
+
+		if (!inst || (src = copy_from_stage(b, fs, inst)) < 0)
+			continue;
+		if (go_builder(b, (size_t)src, &off)) {
+			if (off)
+				gos++;
+			else
+				cgo++;
+		}
+	}
+	if (cgo) {
+		*why = "the Go binary is built with cgo (CGO_ENABLED=0 is not set), so it needs "
+		       "a C library: distroless static would not run it";
+		return -1;
+	}
+	if (!gos || !json_only)
+		return 0;
+	/* the program it starts is one of the files copied in */
+	{
+		struct df_span prog = { NULL, 0 };
+		size_t d;
+
+		for (i = b->st[fs].from + 1; i < b->st[fs].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+
+			if (inst && inst->cmd == DF_CMD_ENTRYPOINT && inst->nargs)
+				prog = inst->args[0];
+		}
+		for (i = b->st[fs].from + 1; i < b->st[fs].end && !prog.ptr; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+
+			if (inst && inst->cmd == DF_CMD_CMD && inst->nargs)
+				prog = inst->args[0];
+		}
+		if (!prog.ptr)
+			return 0;
+		for (d = prog.len; d > 0 && prog.ptr[d - 1] != '/'; d--)
+			;
+		prog.ptr += d;
+		prog.len -= d;
+		for (i = b->st[fs].from + 1; i < b->st[fs].end; i++) {
+			const struct df_inst *inst = inst_at(b, i);
+			size_t a;
+
+			if (!inst || (inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD))
+				continue;
+			for (a = 0; a < inst->nargs; a++) {
+				struct df_span w = inst->args[a];
+
+				while (w.len > 1 && w.ptr[w.len - 1] == '/')
+					w.len--;
+				for (d = w.len; d > 0 && w.ptr[d - 1] != '/'; d--)
+					;
+				if (prog.len && w.len - d == prog.len &&
+				    memcmp(w.ptr + d, prog.ptr, prog.len) == 0)
+					return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void note_keep_build(struct bi *b, const struct plan *p, size_t r, uint32_t line)
+{
+	if (df_image_flag(p->img, "build-tool") && b->root[b->ns - 1] == r)
+		note(b->ctx, line,
+			    "%.*s in the final image ships its build toolchain: build in a separate "
+			    "stage and copy the result into a smaller runtime image",
+			    (int)p->f.word.len, p->f.word.ptr);
+}
+
+static void read_stages(struct bi *b);
+
+/* Choose and apply the change for root stage r. Returns the changes made,
+ * or -1 when the tree is half-edited and must be dropped. */
+static int do_root(struct bi *b, size_t r)
+{
+	struct df_ctx *ctx = b->ctx;
+	struct df_doc *doc = b->doc;
+	struct plan p;
+	const char *policy, *why = NULL, *fall = NULL, *chosen_key = NULL;
+	char newtag[256], newref[512], reason[300], full[600];
+	struct df_buf msg = DF_BUF_INIT;
+	struct xl x;
+	struct tools tl;
+	uint32_t line;
+	int final_root = r == b->ns - 1, java_runtime = 0, changes = 0;
+	size_t t;
+
+	memset(&p, 0, sizeof(p));
+	if (df_from_read(doc, b->st, b->ns, r, &p.f) < 0 || p.f.stage >= 0 || !p.f.resolved ||
+	    p.f.ref.scratch || p.f.windows)
+		return 0;
+	line = doc->nodes[p.f.idx].line;
+	if (!df_imageref_key(&p.f.ref, p.key, sizeof(p.key), &p.mirror))
+		return 0;
+	p.img = df_image_get(p.key);
+	policy = ctx->base ? ctx->base : NULL;
+	if (policy && strcmp(policy, "keep") == 0)
+		return 0;
+
+	/* a final stage that only runs a Go binary */
+	if (final_root && (!policy || strcmp(policy, "distroless") == 0) &&
+	    (!p.img || (strcmp(p.img->family, "distroless") != 0 &&
+			strcmp(p.img->family, "windows") != 0))) {
+		const char *gwhy = NULL;
+		int g = go_static(b, r, &gwhy);
+
+		if (g > 0 && p.img) {
+			const char *dl = "gcr.io/distroless/static-debian12";
+
+			if (p.f.ref.has_digest) {
+				note(ctx, line, "%.*s is pinned by digest: to move this "
+					    "static Go runtime stage to %s, pin that image's digest "
+					    "instead", (int)p.f.word.len, p.f.word.ptr, dl);
+				return 0;
+			}
+			if (edit_from(b, &p.f, NULL, dl, &why) < 0) {
+				note(ctx, line, "%.*s -> %s not done: %s",
+					    (int)p.f.word.len, p.f.word.ptr, dl, why);
+				return 0;
+			}
+			snprintf(full, sizeof(full), "%s", p.f.resolved);
+			sizes(&msg, p.key, p.f.ref.tag, dl, "latest", full, dl);
+			df_ctx_finding(ctx, NULL, line, "%s: the final stage only runs a static Go "
+				       "binary (CGO_ENABLED=0), which needs no OS at all", msg.ptr);
+			df_buf_release(&msg);
+			return 1;
+		}
+		if (g < 0 && p.img && strcmp(p.img->family, "os") != 0)
+			note(ctx, line, "%s", gwhy);
+		else if (g < 0)
+			note(ctx, line, "%.*s kept off distroless static: %s",
+				    (int)p.f.word.len, p.f.word.ptr, gwhy);
+	}
+	if (!p.img)
+		return 0;
+	if (strcmp(p.img->family, "distroless") == 0 || strcmp(p.img->family, "windows") == 0)
+		return 0;
+	p.var = df_variant_lookup(p.img, p.f.ref.tag, &p.version);
+	if (!p.var || strcmp(p.var->kind, "windows") == 0)
+		return 0;
+	if (!p.version.len || df_span_eq(p.version, "latest")) {
+		if (!p.img->pin)
+			return 0;
+		p.version.ptr = p.img->pin;
+		p.version.len = strlen(p.img->pin);
+	}
+	if (!policy)
+		policy = p.img->lean;
+
+	/* which variant */
+	if (strcmp(p.img->family, "java") == 0) {
+		size_t k;
+		static const char *const jdk_words[] = {
+			"javac", "mvn", "mvnw", "gradle", "gradlew", "jar", "jlink", "jpackage",
+			"jdeps", "native-image", "sbt", "lein", "ant",
+		};
+
+		/* a runtime stage runs java (or a jar) and builds nothing */
+		java_runtime = 0;
+		for (t = 0; t < b->ns; t++) {
+			size_t i;
+
+			if (b->root[t] != r)
+				continue;
+			for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+				const struct df_inst *inst = inst_at(b, i);
+
+				if (inst && (inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT) &&
+				    (has_word(inst->rest, "java") || has_text(inst->rest, ".jar")))
+					java_runtime = 1;
+			}
+		}
+		for (k = 0; k < sizeof(jdk_words) / sizeof(jdk_words[0]); k++)
+			if (chain_run_has(b, r, jdk_words[k], 1, NULL))
+				java_runtime = 0;
+		for (t = 0; t < b->ns && java_runtime; t++) {
+			size_t i;
+
+			if (b->root[t] != r)
+				continue;
+			for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+				const struct df_inst *inst = inst_at(b, i);
+
+				if (inst && (inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT))
+					for (k = 0; k < sizeof(jdk_words) / sizeof(jdk_words[0]); k++)
+						if (has_word(inst->rest, jdk_words[k]))
+							java_runtime = 0;
+			}
+		}
+	}
+	if (strcmp(policy, "distroless") == 0) {
+		note(ctx, line, "%.*s: dfix only moves static Go runtime stages to "
+			    "distroless; using the %s variant", (int)p.f.word.len, p.f.word.ptr,
+			    strcmp(p.img->lean, "keep") == 0 ? "current" : p.img->lean);
+		policy = p.img->lean;
+	}
+	if (strcmp(policy, "keep") == 0) {
+		note_keep_build(b, &p, r, line);
+		return 0;
+	}
+	if (strcmp(p.img->family, "java") == 0) {
+		if (!java_runtime) {
+			if (strcmp(policy, "alpine") != 0)
+				return 0;
+			chosen_key = "alpine";
+		} else {
+			chosen_key = strcmp(policy, "alpine") == 0 ? "jre-alpine" : "jre";
+		}
+	} else {
+		chosen_key = strcmp(policy, "alpine") == 0 ? "alpine"
+			   : strcmp(policy, "jre") == 0 ? "slim" : policy;
+	}
+	if (strcmp(chosen_key, "slim") != 0 && strcmp(chosen_key, "alpine") != 0 &&
+	    strcmp(chosen_key, "jre") != 0 && strcmp(chosen_key, "jre-alpine") != 0)
+		return 0;
+	if (df_variant_target(p.var, chosen_key, p.version, newtag, sizeof(newtag)) < 0) {
+		/* no JRE on Alpine for this image: its Alpine JDK then */
+		if (strcmp(chosen_key, "jre-alpine") != 0 ||
+		    df_variant_target(p.var, "alpine", p.version, newtag, sizeof(newtag)) < 0) {
+			note_keep_build(b, &p, r, line);
+			return 0;
+		}
+		chosen_key = "alpine";
+	}
+
+	/* Alpine: what would break on musl or without apt */
+	memset(&x, 0, sizeof(x));
+	x.b = b;
+	if (strstr(chosen_key, "alpine")) {
+		const char *bad = NULL;
+
+		if (strcmp(p.img->family, "node") == 0)
+			bad = node_musl(b, r, reason, sizeof(reason));
+		if (!bad)
+			bad = glibc_downloads(b, r, reason, sizeof(reason));
+		if (!bad)
+			bad = glibc_copies(b, r, reason, sizeof(reason));
+		if (!bad && strcmp(p.var->pkg ? p.var->pkg : "", "apk") != 0) {
+			if (!p.var->pkg && (chain_run_has(b, r, "yum", 1, NULL) ||
+					    chain_run_has(b, r, "microdnf", 1, NULL) ||
+					    chain_run_has(b, r, "dnf", 1, NULL) ||
+					    chain_run_has(b, r, "apt-get", 1, NULL)))
+				bad = "dfix does not know this image's package manager";
+			else if (xlate_chain(&x, r, 0) < 0)
+				bad = x.why;
+		}
+		if (bad) {
+			const char *fk = strcmp(chosen_key, "jre-alpine") == 0 ? "jre" : "slim";
+
+			fall = bad;
+			if (bad != reason) {
+				snprintf(reason, sizeof(reason), "%s", bad);
+				fall = reason;
+			}
+			df_buf_release(&x.apk);
+			df_buf_release(&x.native);
+			memset(&x, 0, sizeof(x));
+			x.b = b;
+			if (df_variant_target(p.var, fk, p.version, newtag, sizeof(newtag)) < 0) {
+				note(ctx, line, "%.*s stays: not alpine, because %s",
+						    (int)p.f.word.len, p.f.word.ptr, fall);
+				return 0;
+			}
+			chosen_key = fk;
+		}
+	}
+	/* gems with C extensions compile in place: the full image has the
+	 * compiler, slim and alpine do not */
+	if (strcmp(p.var->kind, "full") == 0 && strcmp(p.img->family, "ruby") == 0 &&
+	    (chain_run_has(b, r, "bundle", 1, NULL) || chain_run_has(b, r, "gem", 1, NULL)) &&
+	    !chain_run_has(b, r, "build-essential", 1, NULL) &&
+	    !chain_run_has(b, r, "build-base", 1, NULL) && !chain_run_has(b, r, "gcc", 1, NULL)) {
+		note(ctx, line, "%.*s stays: bundle install builds native gems with the compiler "
+		     "the full image has and %s lacks; build them in a separate stage",
+		     (int)p.f.word.len, p.f.word.ptr, newtag);
+		goto out;
+	}
+	/* a target in another repository (openjdk -> eclipse-temurin) */
+	newref[0] = '\0';
+	if (strchr(newtag, ':')) {
+		if (p.mirror || p.f.ref.registry.len) {
+			note(ctx, line, "%.*s: %s would be smaller; dfix does not change "
+				    "the registry", (int)p.f.word.len, p.f.word.ptr, newtag);
+			goto out;
+		}
+		if (!p.var->pkg && (chain_run_has(b, r, "microdnf", 1, NULL) ||
+				    chain_run_has(b, r, "yum", 1, NULL) ||
+				    chain_run_has(b, r, "dnf", 1, NULL))) {
+			note(ctx, line, "%.*s: %s would be smaller, but the stage "
+				    "installs packages with another package manager",
+				    (int)p.f.word.len, p.f.word.ptr, newtag);
+			goto out;
+		}
+		snprintf(newref, sizeof(newref), "%s", newtag);
+	}
+	if (!newref[0]) {
+		struct df_span nt = { newtag, strlen(newtag) };
+
+		if (df_variant_lookup(p.img, nt, NULL) == p.var) {
+			/* already that variant: the fallback is where it is */
+			if (fall)
+				note(ctx, line, "%.*s stays: not alpine, because %s",
+					    (int)p.f.word.len, p.f.word.ptr, fall);
+			goto out;
+		}
+	}
+	if (p.f.ref.has_digest) {
+		note(ctx, line, "%.*s is pinned by digest: to move to %s%s%s, pin the "
+			    "digest of that image (dfix never unpins)", (int)p.f.word.len,
+			    p.f.word.ptr, newref[0] ? "" : p.key, newref[0] ? "" : ":",
+			    newref[0] ? newref : newtag);
+		goto out;
+	}
+
+	/* commands the new image lacks */
+	memset(&tl, 0, sizeof(tl));
+	{
+		const struct df_variant *tv;
+		const char *tpkg;
+
+		if (newref[0]) {
+			struct df_imageref nr;
+			const struct df_image *ni;
+
+			df_imageref_parse(newref, strlen(newref), &nr);
+			ni = df_image_lookup(&nr);
+			tv = ni ? df_variant_lookup(ni, nr.tag, NULL) : NULL;
+		} else {
+			struct df_span nt = { newtag, strlen(newtag) };
+
+			tv = df_variant_lookup(p.img, nt, NULL);
+		}
+		tpkg = tv && tv->pkg ? tv->pkg : "";
+		tl.from_kind = p.var->kind;
+		tl.to_kind = tv ? tv->kind : "slim";
+		tl.to_alpine = strcmp(tpkg, "apk") == 0;
+		tl.x = &x;
+		if (!tl.to_alpine)
+			collect_installed(b, r, &x.native);
+		used_tools(b, r, tool_seen, &tl);
+		if (tl.to_alpine && x.bash && !set_has(&x.apk, "bash", 4) &&
+		    !set_has(&tl.need, "bash", 4) && strcmp(p.var->kind, "alpine") != 0) {
+			set_add(&tl.need, "bash", 4);
+			if (tl.names.len)
+				df_buf_adds(&tl.names, ", ");
+			df_buf_adds(&tl.names, "bash");
+		}
+		if (tl.need.len && strcmp(tpkg, "apk") != 0 && strcmp(tpkg, "apt") != 0) {
+			note(ctx, line, "%.*s: the smaller variant lacks %s",
+				    (int)p.f.word.len, p.f.word.ptr, tl.names.ptr);
+			goto out_tools;
+		}
+	}
+
+	/* apply: package steps (later nodes first), then the FROM, then the
+	 * install of missing commands right after it */
+	if (tl.to_alpine && strcmp(p.var->pkg ? p.var->pkg : "", "apk") != 0) {
+		memset(x.why, 0, sizeof(x.why));
+		df_buf_reset(&x.apk);
+		if (xlate_chain(&x, r, 1) < 0) {
+			/* some RUNs may be translated already: drop the whole run */
+			note(ctx, line, "%.*s stays: %s", (int)p.f.word.len,
+				    p.f.word.ptr, x.why);
+			changes = -1;
+			goto out_tools;
+		}
+		read_stages(b); /* RUNs may have gone */
+	}
+	if (edit_from(b, &p.f, newref[0] ? NULL : newtag, newref[0] ? newref : NULL, &why) < 0) {
+		note(ctx, line, "%.*s: %s%s%s would be smaller, not changed: %s",
+			    (int)p.f.word.len, p.f.word.ptr, newref[0] ? "" : p.key,
+			    newref[0] ? "" : ":", newref[0] ? newref : newtag, why);
+		goto out_tools;
+	}
+	changes = 1;
+	if (tl.need.len && append_install(b, r, tl.to_alpine, &tl.need) < 0) {
+		struct df_buf ins = DF_BUF_INIT;
+		size_t at = p.f.idx + 1;
+
+		if (tl.to_alpine)
+			df_buf_addf(&ins, "RUN apk add --no-cache%.*s", (int)tl.need.len - 1,
+				    tl.need.ptr);
+		else
+			df_buf_addf(&ins, "RUN apt-get update && apt-get install -y "
+				    "--no-install-recommends%.*s && rm -rf /var/lib/apt/lists/*",
+				    (int)tl.need.len - 1, tl.need.ptr);
+		if (df_doc_insert(doc, at, ins.ptr, ins.len) < 0)
+			tl.names.len = 0;
+		df_buf_release(&ins);
+	}
+	{
+		char to[700];
+
+		if (newref[0])
+			snprintf(to, sizeof(to), "%s", newref);
+		else
+			snprintf(to, sizeof(to), "%.*s:%s",
+				 (int)(p.f.ref.has_tag ? (size_t)(p.f.ref.tag.ptr - p.f.resolved) - 1
+						       : p.f.ref.text.len), p.f.resolved, newtag);
+		snprintf(full, sizeof(full), "%s", p.f.resolved);
+		if (newref[0]) {
+			struct df_imageref nr;
+			char k2[512];
+
+			df_imageref_parse(newref, strlen(newref), &nr);
+			df_imageref_key(&nr, k2, sizeof(k2), NULL);
+			{
+				char tg[200];
+
+				snprintf(tg, sizeof(tg), "%.*s", (int)nr.tag.len, nr.tag.ptr);
+				sizes(&msg, p.key, p.f.ref.tag, k2, tg, full, to);
+			}
+		} else {
+			sizes(&msg, p.key, p.f.ref.tag, p.key, newtag, full, to);
+		}
+		if (fall)
+			df_buf_addf(&msg, "; not alpine, because %s", fall);
+		else if (tl.to_alpine)
+			df_buf_adds(&msg, "; nothing in the stage needs glibc");
+		else if (java_runtime && strcmp(chosen_key, "jre") == 0)
+			df_buf_adds(&msg, "; the stage only runs Java, so the JRE is enough");
+		if (tl.to_alpine && x.native.len)
+			df_buf_adds(&msg, "; package steps translated to apk");
+		if (tl.names.len)
+			df_buf_addf(&msg, "; installs %s, which the smaller image lacks", tl.names.ptr);
+		if (!tl.to_alpine && strcmp(p.img->family, "python") == 0 &&
+		    strcmp(p.var->kind, "full") == 0 &&
+		    (chain_run_has(b, r, "pip", 1, NULL) || chain_run_has(b, r, "pip3", 1, NULL)) &&
+		    !set_has(&x.native, "build-essential", 15) && !set_has(&x.native, "gcc", 3))
+			df_buf_adds(&msg, "; slim has no compiler: a package pip must build from "
+				    "source needs build-essential");
+		df_ctx_finding(ctx, NULL, line, "%s", msg.ptr);
+	}
+out_tools:
+	df_buf_release(&tl.need);
+	df_buf_release(&tl.names);
+out:
+	df_buf_release(&msg);
+	df_buf_release(&x.apk);
+	df_buf_release(&x.native);
+	return changes;
+}
+
+static void read_stages(struct bi *b)
+{
+	size_t s;
+
+	free(b->st);
+	free(b->root);
+	b->st = df_stages(b->doc, &b->ns);
+	b->root = df_xcalloc(b->ns + 1, sizeof(*b->root));
+	for (s = 0; s < b->ns; s++)
+		b->root[s] = df_stage_root(b->doc, b->st, b->ns, s);
+}
+
+static int run(struct df_ctx *ctx, struct df_doc *doc)
+{
+	struct bi b;
+	size_t s, keep = ctx->nfindings;
+	unsigned char *reaches;
+	int changes = 0;
+
+	if (doc->escape == '`' || df_doc_devcontainer(doc))
+		return 0; /* Windows; a development container wants its tools */
+	memset(&b, 0, sizeof(b));
+	b.ctx = ctx;
+	b.doc = doc;
+	read_stages(&b);
+	/* the roots whose stages reach the final image */
+	reaches = df_xcalloc(b.ns + 1, 1);
+	for (s = 0; s < b.ns; s++)
+		if (b.st[s].reaches_final)
+			reaches[b.root[s]] = 1;
+	/* last root first; a change moves the nodes after it, so the stages
+	 * are read again (their number and order stay) */
+	for (s = b.ns; s-- > 0;) {
+		int n;
+
+		if (b.root[s] != s || !reaches[s] || df_pass_ignored(ctx, doc, b.st[s].from))
+			continue;
+		n = do_root(&b, s);
+		if (n < 0) {
+			/* the driver drops a tree whose pass reports no change */
+			while (ctx->nfindings > keep)
+				free(ctx->findings[--ctx->nfindings].msg);
+			changes = 0;
+			break;
+		}
+		changes += n;
+		if (n)
+			read_stages(&b);
+	}
+	free(reaches);
+	free(b.root);
+	free(b.st);
+	return changes;
+}
+
+const struct df_pass df_pass_base_image = {
+	.id = "base-image",
+	.level = DF_LEVEL_REVIEW,
+	.codes = "",
+	.summary = "smaller base images (alpine, slim, JRE, distroless) for what ships",
+	.doc = df_base_image_doc,
+	.run = run,
+};
