@@ -58,8 +58,64 @@ build/tests/%: tests/%.c build/libdfix.a
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
 
-test: deps dfix unit
+test: deps dfix unit build/fuzz-replay
 	@python3 tests/run_tests.py
+
+# The fuzz harness with a plain main() that replays files: runs under $(CC) in make test.
+build/fuzz-replay: tests/fuzz/fuzz_roundtrip.c build/libdfix.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -DFUZZ_REPLAY_MAIN -o $@ $< build/libdfix.a $(DEP_LIBS)
+
+fuzz-replay: build/fuzz-replay
+	@build/fuzz-replay tests/fuzz/corpus
+
+# Everything again in build-asan/ under AddressSanitizer + UBSan, then every test.
+ASAN_CFLAGS = $(WARN) -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc
+ASAN_OBJ := $(patsubst %.c,build-asan/%.o,$(SRC))
+ASAN_TESTS := $(patsubst tests/%.c,build-asan/tests/%,$(wildcard tests/test_*.c))
+
+build-asan/%.o: %.c include/dfix.h src/internal.h $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
+
+build-asan/libdfix.a: $(ASAN_OBJ)
+	@rm -f $@
+	ar rcs $@ $(ASAN_OBJ)
+
+build-asan/dfix: build-asan/src/main.o build-asan/libdfix.a
+	$(CC) $(ASAN_CFLAGS) $(LDFLAGS) -o $@ build-asan/src/main.o build-asan/libdfix.a $(DEP_LIBS)
+
+build-asan/tests/%: tests/%.c build-asan/libdfix.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(DEP_CFLAGS) -o $@ $< build-asan/libdfix.a $(DEP_LIBS) $(CMOCKA_LIBS)
+
+build-asan/fuzz-replay: tests/fuzz/fuzz_roundtrip.c build-asan/libdfix.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(DEP_CFLAGS) -DFUZZ_REPLAY_MAIN -o $@ $< build-asan/libdfix.a $(DEP_LIBS)
+
+asan: deps build-asan/dfix build-asan/fuzz-replay $(ASAN_TESTS)
+	@set -e; for t in $(ASAN_TESTS); do echo "== $$t"; ./$$t; done
+	@DFIX=build-asan/dfix FUZZ_REPLAY=build-asan/fuzz-replay python3 tests/run_tests.py
+
+# libFuzzer (clang): build/fuzz-roundtrip [-max_total_time=N] tests/fuzz/corpus
+FUZZ_CC ?= clang
+fuzz: build/fuzz-roundtrip
+
+build/fuzz-roundtrip: tests/fuzz/fuzz_roundtrip.c $(SRC) include/dfix.h src/internal.h $(wildcard src/*.h)
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang with libFuzzer (apt-get install clang)"; exit 2; }
+	$(FUZZ_CC) $(WARN) -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer \
+		-D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Isrc $(DEP_CFLAGS) \
+		-o $@ tests/fuzz/fuzz_roundtrip.c $(SRC) $(DEP_LIBS)
+
+# Throughput, latency, memory and pathological inputs (a report: see bench/bench.py).
+build/bench-mem: bench/bench_mem.c build/libdfix.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< build/libdfix.a $(DEP_LIBS)
+
+bench: dfix build/bench-mem
+	@python3 bench/bench.py
 
 golden-update: dfix
 	@python3 tests/golden.py --update
@@ -69,5 +125,23 @@ demo: deps dfix
 	@echo; echo '$$ ./dfix --diff --context examples/node examples/node/Dockerfile'
 	@./dfix --diff examples/node/Dockerfile; test $$? -le 1
 
+# Install the binary and the manual page; DESTDIR stages a package.
+VERSION := $(shell sed -n 's/^\#define DFIX_VERSION "\(.*\)"$$/\1/p' include/dfix.h)
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man/man1
+
+install: dfix
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 dfix $(DESTDIR)$(BINDIR)/dfix
+	install -m 644 dfix.1 $(DESTDIR)$(MANDIR)/dfix.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dfix $(DESTDIR)$(MANDIR)/dfix.1
+
+# A release tarball of the committed tree: dfix-$(VERSION).tar.gz from git archive HEAD.
+dist:
+	git archive --format=tar.gz --prefix=dfix-$(VERSION)/ -o dfix-$(VERSION).tar.gz HEAD
+	@echo "wrote dfix-$(VERSION).tar.gz"
+
 clean:
-	rm -rf build dfix dfix-asan fuzz-*
+	rm -rf build build-asan dfix dfix-asan fuzz-*

@@ -312,10 +312,11 @@ void df_ctx_finding(struct df_ctx *ctx, const char *code, uint32_t line,
 void df_ctx_extra(struct df_ctx *ctx, const char *path, const char *old, size_t oldlen,
 		  const char *text, size_t len);
 
-/* Is the current pass switched off for the node at idx? By `# dfix off`,
- * `# dfix ignore-file=ID,...` or `# hadolint global ignore=CODE,...` anywhere
- * in the file, or by `# dfix ignore=ID,...` / `# hadolint ignore=CODE,...` in
- * the comment lines directly above the instruction. */
+/* Is the current pass switched off for the node at idx by `# dfix
+ * ignore=ID,...` / `# hadolint ignore=CODE,...` in the comment lines directly
+ * above the instruction? (`# dfix off`, `# dfix ignore-file=ID,...` and
+ * `# hadolint global ignore=CODE,...` switch a pass off for the whole file:
+ * the driver then does not run it at all.) */
 int df_pass_ignored(const struct df_ctx *ctx, const struct df_doc *doc, size_t idx);
 
 /* Stages: one per FROM. `reaches_final` is set for the last stage and every

@@ -1,0 +1,5 @@
+FROM alpine
+FOO bar baz
+frobnicate
+run echo lower
+RuN echo mixed

@@ -1,0 +1,248 @@
+/* test_edit.c - the CST edits: replace, insert, remove, move. Every edit
+ * keeps the bytes it does not touch; a refused edit leaves the tree alone. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PARSE(lit) df_doc_parse(lit, sizeof(lit) - 1)
+#define L(lit) lit, sizeof(lit) - 1
+
+static void assert_text(const struct df_doc *doc, const char *want, size_t n)
+{
+	struct df_buf b = DF_BUF_INIT;
+
+	df_doc_print(doc, &b);
+	assert_int_equal(b.len, n);
+	if (n)
+		assert_memory_equal(b.ptr, want, n);
+	df_buf_release(&b);
+}
+
+#define assert_text_lit(doc, lit) assert_text(doc, lit, sizeof(lit) - 1)
+
+static void assert_span_n(struct df_span s, const char *want, size_t n)
+{
+	assert_int_equal(s.len, n);
+	if (n)
+		assert_memory_equal(s.ptr, want, n);
+}
+
+#define assert_span(s, lit) assert_span_n(s, lit, sizeof(lit) - 1)
+
+/* The printed tree parses back to the same node kinds with no errors. */
+static void assert_reparses(const struct df_doc *doc)
+{
+	struct df_buf b = DF_BUF_INIT;
+	struct df_doc *again;
+	size_t i;
+
+	df_doc_print(doc, &b);
+	again = df_doc_parse(b.ptr ? b.ptr : "", b.len);
+	assert_int_equal(again->ndiags, 0);
+	assert_int_equal(again->nnodes, doc->nnodes);
+	for (i = 0; i < doc->nnodes; i++)
+		assert_int_equal(again->nodes[i].kind, doc->nodes[i].kind);
+	df_doc_free(again);
+	df_buf_release(&b);
+}
+
+static void test_replace(void **state)
+{
+	static const char src[] = "FROM a\n# c\nRUN  x  \\\n  y\nCMD y";
+	struct df_doc *doc = PARSE(src);
+
+	(void)state;
+	assert_int_equal(doc->nnodes, 4);
+	/* the replacement gets the newline the old node had */
+	assert_int_equal(df_doc_replace(doc, 2, L("RUN z")), 0);
+	assert_text_lit(doc, "FROM a\n# c\nRUN z\nCMD y");
+	assert_int_equal(doc->nnodes, 4);
+	assert_int_equal(doc->nodes[2].kind, DF_INSTRUCTION);
+	assert_int_equal(doc->nodes[2].line, 3); /* keeps the old node's line */
+	assert_int_equal(doc->nodes[2].nlines, 1);
+	assert_int_equal(doc->nodes[2].inst->cmd, DF_CMD_RUN);
+	assert_span(doc->nodes[2].inst->args[0], "z");
+	/* the other nodes still point at the original bytes */
+	assert_ptr_equal(doc->nodes[0].text.ptr, src);
+	assert_ptr_equal(doc->nodes[3].text.ptr, src + 25);
+	assert_reparses(doc);
+
+	/* the last node had no newline: the replacement gets none either */
+	assert_int_equal(df_doc_replace(doc, 3, L("CMD [\"w\"]")), 0);
+	assert_text_lit(doc, "FROM a\n# c\nRUN z\nCMD [\"w\"]");
+	assert_int_equal(doc->nodes[3].inst->json, 1);
+
+	/* one node may become several */
+	assert_int_equal(df_doc_replace(doc, 1, L("# one\n# two\n")), 0);
+	assert_int_equal(doc->nnodes, 5);
+	assert_text_lit(doc, "FROM a\n# one\n# two\nRUN z\nCMD [\"w\"]");
+	assert_int_equal(doc->nodes[1].kind, DF_COMMENT);
+	assert_int_equal(doc->nodes[2].kind, DF_COMMENT);
+	df_doc_free(doc);
+}
+
+static void test_replace_keeps_escape(void **state)
+{
+	/* new text is parsed with the document's escape character */
+	static const char src[] = "# escape=`\nFROM a\nRUN x\n";
+	struct df_doc *doc = PARSE(src);
+
+	(void)state;
+	assert_int_equal(df_doc_replace(doc, 2, L("RUN c:\\ `\n  && d\n")), 0);
+	assert_int_equal(doc->nnodes, 3);
+	assert_int_equal(doc->nodes[2].nlines, 2);
+	assert_span(doc->nodes[2].inst->args[0], "c:\\   && d");
+	assert_text_lit(doc, "# escape=`\nFROM a\nRUN c:\\ `\n  && d\n");
+	df_doc_free(doc);
+}
+
+static void test_insert(void **state)
+{
+	static const char src[] = "FROM a\nRUN x";
+	struct df_doc *doc = PARSE(src);
+
+	(void)state;
+	/* at the end of a file without a final newline: the last line gets one */
+	assert_int_equal(df_doc_insert(doc, 2, L("CMD y")), 0);
+	assert_text_lit(doc, "FROM a\nRUN x\nCMD y\n");
+	assert_int_equal(doc->nnodes, 3);
+	assert_int_equal(doc->nodes[2].line, 0); /* inserted */
+	assert_int_equal(doc->nodes[2].inst->cmd, DF_CMD_CMD);
+	assert_int_equal(doc->nodes[1].inst->cmd, DF_CMD_RUN);
+	assert_reparses(doc);
+
+	/* in the middle, several nodes at once */
+	assert_int_equal(df_doc_insert(doc, 1, L("# why\nWORKDIR /app\n")), 0);
+	assert_text_lit(doc, "FROM a\n# why\nWORKDIR /app\nRUN x\nCMD y\n");
+	assert_int_equal(doc->nnodes, 5);
+	assert_int_equal(doc->nodes[1].kind, DF_COMMENT);
+	assert_int_equal(doc->nodes[2].inst->cmd, DF_CMD_WORKDIR);
+
+	/* at the start */
+	assert_int_equal(df_doc_insert(doc, 0, L("ARG V=1")), 0);
+	assert_text_lit(doc, "ARG V=1\nFROM a\n# why\nWORKDIR /app\nRUN x\nCMD y\n");
+	df_doc_free(doc);
+
+	/* a CRLF document gets CRLF line ends */
+	doc = PARSE("FROM a\r\nRUN x");
+	assert_int_equal(df_doc_insert(doc, 2, L("CMD y")), 0);
+	assert_text_lit(doc, "FROM a\r\nRUN x\r\nCMD y\r\n");
+	df_doc_free(doc);
+
+	/* a heredoc is one node with its body */
+	doc = PARSE("FROM a\n");
+	assert_int_equal(df_doc_insert(doc, 1, L("COPY <<EOF /x\nhi\nEOF\n")), 0);
+	assert_int_equal(doc->nnodes, 2);
+	assert_int_equal(doc->nodes[1].inst->nheredocs, 1);
+	assert_span(doc->nodes[1].inst->heredocs[0].body, "hi\n");
+	assert_text_lit(doc, "FROM a\nCOPY <<EOF /x\nhi\nEOF\n");
+	df_doc_free(doc);
+}
+
+static void test_remove(void **state)
+{
+	static const char src[] = "FROM a\n# c\nRUN x\nCMD y";
+	struct df_doc *doc = PARSE(src);
+
+	(void)state;
+	df_doc_remove(doc, 1, 2);
+	assert_int_equal(doc->nnodes, 2);
+	assert_text_lit(doc, "FROM a\nCMD y");
+	assert_int_equal(doc->nodes[1].inst->cmd, DF_CMD_CMD);
+	assert_int_equal(doc->nodes[1].line, 4);
+	/* out of range: clamped or ignored */
+	df_doc_remove(doc, 5, 1);
+	assert_int_equal(doc->nnodes, 2);
+	df_doc_remove(doc, 1, 10);
+	assert_int_equal(doc->nnodes, 1);
+	assert_text_lit(doc, "FROM a\n");
+	df_doc_free(doc);
+}
+
+static void test_move(void **state)
+{
+	static const char src[] = "FROM a\nRUN 1\nRUN 2\nRUN 3\n";
+	struct df_doc *doc = PARSE(src);
+
+	(void)state;
+	df_doc_move(doc, 3, 1, 1); /* backwards */
+	assert_text_lit(doc, "FROM a\nRUN 3\nRUN 1\nRUN 2\n");
+	assert_int_equal(doc->nodes[1].line, 4);
+	df_doc_move(doc, 1, 1, 4); /* forwards, to the end */
+	assert_text_lit(doc, "FROM a\nRUN 1\nRUN 2\nRUN 3\n");
+	df_doc_move(doc, 1, 2, 4); /* two nodes */
+	assert_text_lit(doc, "FROM a\nRUN 3\nRUN 1\nRUN 2\n");
+	/* into the moved range, or out of range: nothing happens */
+	df_doc_move(doc, 1, 2, 2);
+	df_doc_move(doc, 3, 5, 0);
+	df_doc_move(doc, 1, 0, 3);
+	assert_text_lit(doc, "FROM a\nRUN 3\nRUN 1\nRUN 2\n");
+	assert_int_equal(doc->nnodes, 4);
+	df_doc_free(doc);
+}
+
+static void test_move_with_comments(void **state)
+{
+	/* an instruction moves with the comment lines it owns */
+	static const char src[] = "FROM a\nRUN x\n\n# about y\n# more\nCOPY y /y\n";
+	struct df_doc *doc = PARSE(src);
+	size_t start;
+
+	(void)state;
+	start = df_doc_owned_start(doc, 5);
+	assert_int_equal(start, 3);
+	df_doc_move(doc, start, 5 - start + 1, 1);
+	assert_text_lit(doc, "FROM a\n# about y\n# more\nCOPY y /y\nRUN x\n\n");
+	assert_int_equal(df_doc_owned_start(doc, 3), 1);
+	assert_int_equal(df_doc_owned_start(doc, 4), 4);
+	df_doc_free(doc);
+}
+
+static void test_refused(void **state)
+{
+	static const char src[] = "FROM a\nRUN x\nCMD y\n";
+	static const char *const bad[] = {
+		"RUN <<EOF\nbody\n",          /* unterminated heredoc */
+		"ENV KEY\n",                   /* BuildKit parse error */
+		"CMD [\"a\", 1]\n",            /* JSON array of non-strings */
+	};
+	struct df_doc *doc = PARSE(src);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(df_doc_replace(doc, 1, bad[i], strlen(bad[i])), -1);
+		assert_int_equal(df_doc_insert(doc, 1, bad[i], strlen(bad[i])), -1);
+		assert_int_equal(doc->nnodes, 3);
+		assert_text_lit(doc, src);
+		assert_int_equal(doc->nodes[1].inst->cmd, DF_CMD_RUN);
+		assert_ptr_equal(doc->nodes[1].text.ptr, src + 7);
+	}
+	/* indices out of range */
+	assert_int_equal(df_doc_replace(doc, 3, L("RUN z\n")), -1);
+	assert_int_equal(df_doc_insert(doc, 4, L("RUN z\n")), -1);
+	assert_int_equal(doc->ndiags, 0);
+	assert_text_lit(doc, src);
+	df_doc_free(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_replace_keeps_escape),
+		cmocka_unit_test(test_insert),
+		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_move),
+		cmocka_unit_test(test_move_with_comments),
+		cmocka_unit_test(test_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
