@@ -39,7 +39,7 @@ deps:
 		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PKGS); \
 	fi
 
-build/%.o: %.c include/dfix.h src/internal.h $(wildcard src/*.h)
+build/%.o: %.c include/dfix.h src/internal.h $(wildcard src/*.h) $(wildcard transforms/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -c -o $@ $<
 
@@ -117,8 +117,9 @@ build/bench-mem: bench/bench_mem.c build/libdfix.a
 bench: dfix build/bench-mem
 	@python3 bench/bench.py
 
-golden-update: dfix
+golden-update: dfix build/tests/test_report
 	@python3 tests/golden.py --update
+	@DFIX_UPDATE=1 ./build/tests/test_report >/dev/null
 
 demo: deps dfix
 	@echo '$$ cat examples/node/Dockerfile'; cat examples/node/Dockerfile

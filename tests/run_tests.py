@@ -513,6 +513,31 @@ def test_fuzz():
 
 # ---------------------------------------------------------------- main
 
+# ---------------------------------------------------------------- g. language server, data tables
+
+def test_lsp():
+    R.section('language server (tests/test_lsp.py)')
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'tests', 'test_lsp.py')],
+                       capture_output=True, env=dict(os.environ, DFIX=DFIX), timeout=600)
+    out = p.stdout.decode(errors='replace')
+    m = re.search(r'^(\d+) passed, (\d+) failed', out, re.M)
+    if not m:
+        R.check(False, 'test_lsp.py result', 'no result line: ' + short(p.stdout + p.stderr))
+        return
+    R.passed += int(m.group(1))
+    R.failed += int(m.group(2))
+    if p.returncode != 0:
+        print(out)
+
+
+def test_tables():
+    R.section('image and package tables (tools/gen_tables.py --check)')
+    p = subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'gen_tables.py'), '--check'],
+                       capture_output=True, cwd=ROOT)
+    R.check(p.returncode == 0, 'images_data.c matches the .tsv files',
+            'out of date: run python3 tools/gen_tables.py ' + short(p.stdout + p.stderr))
+
+
 SECTIONS = {
     'buildkit': lambda tmp: test_buildkit(),
     'fixtures': test_fixtures,
@@ -521,6 +546,8 @@ SECTIONS = {
     'golden': lambda tmp: test_golden(),
     'cli': test_cli,
     'fuzz': lambda tmp: test_fuzz(),
+    'lsp': lambda tmp: test_lsp(),
+    'tables': lambda tmp: test_tables(),
 }
 
 
