@@ -115,12 +115,6 @@ const struct df_pass *df_pass_find(const char *id)
 	return NULL;
 }
 
-static void dump_of(struct df_doc *doc, struct df_buf *out)
-{
-	df_buf_reset(out);
-	df_dump(doc, out);
-}
-
 static void drop_findings(struct df_ctx *ctx, size_t keep)
 {
 	while (ctx->nfindings > keep)
@@ -174,15 +168,20 @@ static uint32_t *remap_lines(const char *old, size_t oldlen, const char *new_, s
 int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	   const char **why)
 {
-	struct df_buf cur = DF_BUF_INIT, next = DF_BUF_INIT, d1 = DF_BUF_INIT, d2 = DF_BUF_INIT;
+	struct df_buf cur = DF_BUF_INIT, next = DF_BUF_INIT;
+	struct df_buf mtext = DF_BUF_INIT; /* the text `orig` maps from */
+	int stale = 0;                     /* cur differs from mtext */
+	struct df_node *snap = NULL;       /* nodes before a format pass */
+	size_t nsnap = 0, snapcap = 0;
 	struct df_doc *doc;
 	const struct df_diag *bad;
-	int round, settled = 0, rc = 0, d1_valid = 0;
+	int round, settled = 0, rc = 0;
 	uint32_t *orig;
 	size_t norig, k;
 
 	*why = NULL;
 	df_buf_add(&cur, src, len);
+	df_buf_add(&mtext, src, len);
 	doc = df_doc_parse(cur.ptr, cur.len);
 	bad = df_doc_validate(doc);
 	if (bad) {
@@ -192,6 +191,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		*why = msg;
 		df_doc_free(doc);
 		df_buf_release(&cur);
+		df_buf_release(&mtext);
 		return -1;
 	}
 	norig = count_lines(src, len) + 2;
@@ -199,7 +199,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	for (k = 0; k < norig; k++)
 		orig[k] = (uint32_t)k + 1;
 
-	/* `doc` always holds the parse of `cur`; `d1` its dump when d1_valid. */
+	/* `doc` always holds the parse of `cur`. */
 	for (round = 0; round < DF_FIX_ROUNDS && !settled; round++) {
 		size_t p;
 		int changed = 0;
@@ -213,13 +213,33 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			if (!ctx->enabled[p] || pass->level > ctx->level ||
 			    df_pass_file_ignored(pass, doc))
 				continue;
-			if (pass->level == DF_LEVEL_FORMAT && !d1_valid) {
-				dump_of(doc, &d1);
-				d1_valid = 1;
+			if (pass->level == DF_LEVEL_FORMAT) {
+				/* the models of the nodes stay in the arena after an
+				 * edit: keep the node list to compare with afterwards */
+				if (doc->nnodes > snapcap) {
+					snapcap = doc->nnodes;
+					snap = df_xrealloc(snap, snapcap * sizeof(*snap));
+				}
+				memcpy(snap, doc->nodes, doc->nnodes * sizeof(*snap));
+				nsnap = doc->nnodes;
 			}
 			ctx->current = pass;
 			n = pass->run(ctx, doc);
 			ctx->current = NULL;
+			if (ctx->nfindings > keep && stale) {
+				/* findings name lines of cur: bring the map up to date
+				 * (only now, so runs without findings never diff) */
+				size_t nn;
+				uint32_t *map = remap_lines(mtext.ptr, mtext.len, cur.ptr, cur.len,
+							    orig, norig, &nn);
+
+				free(orig);
+				orig = map;
+				norig = nn;
+				df_buf_reset(&mtext);
+				df_buf_add(&mtext, cur.ptr, cur.len);
+				stale = 0;
+			}
 			for (k = keep; k < ctx->nfindings; k++) {
 				uint32_t line = ctx->findings[k].line;
 
@@ -230,49 +250,31 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				continue;
 			df_buf_reset(&next);
 			df_doc_print(doc, &next);
-			df_doc_free(doc);
 			if (next.len == cur.len && memcmp(next.ptr, cur.ptr, cur.len) == 0) {
+				df_doc_free(doc);
 				drop_findings(ctx, keep);
 				doc = df_doc_parse(cur.ptr, cur.len);
 				continue;
 			}
 			after = df_doc_parse(next.ptr, next.len);
-			if (df_doc_validate(after)) {
-				/* the pass broke the file: revert it */
+			if (df_doc_validate(after) ||
+			    (pass->level == DF_LEVEL_FORMAT &&
+			     !df_nodes_same_dump(snap, nsnap, after->nodes, after->nnodes))) {
+				/* the pass broke the file, or (format) changed what
+				 * BuildKit sees: revert it */
 				df_doc_free(after);
+				df_doc_free(doc);
 				drop_findings(ctx, keep);
 				doc = df_doc_parse(cur.ptr, cur.len);
 				continue;
 			}
-			if (pass->level == DF_LEVEL_FORMAT) {
-				dump_of(after, &d2);
-				if (d1.len != d2.len || memcmp(d1.ptr, d2.ptr, d1.len) != 0) {
-					/* a format pass must not change what BuildKit sees */
-					df_doc_free(after);
-					drop_findings(ctx, keep);
-					doc = df_doc_parse(cur.ptr, cur.len);
-					continue;
-				}
-				{
-					struct df_buf t = d1;
-
-					d1 = d2;
-					d2 = t;
-				}
-			} else {
-				d1_valid = 0;
-			}
+			df_doc_free(doc);
 			{
-				size_t nn;
-				uint32_t *map = remap_lines(cur.ptr, cur.len, next.ptr, next.len,
-							    orig, norig, &nn);
 				struct df_buf t = cur;
 
-				free(orig);
-				orig = map;
-				norig = nn;
 				cur = next;
 				next = t;
+				stale = 1;
 			}
 			doc = after;
 			changed = 1;
@@ -291,7 +293,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	free(orig);
 	df_buf_release(&cur);
 	df_buf_release(&next);
-	df_buf_release(&d1);
-	df_buf_release(&d2);
+	df_buf_release(&mtext);
+	free(snap);
 	return rc;
 }

@@ -68,6 +68,8 @@ struct state {
 	unsigned igflags;
 	struct use *uses;
 	size_t nuses, ucap;
+	size_t *uhash;      /* open addressing over uses: index + 1, 0 = empty */
+	size_t uhcap;       /* a power of two, > 2 * nuses */
 	int whole;          /* some instruction sends the whole context */
 	int go_vendor;      /* -mod=vendor somewhere */
 	int go_network;     /* go mod download / -mod=mod: modules not from vendor/ */
@@ -296,15 +298,48 @@ static void walk(struct state *st, int maxdepth,
 
 /* ---------------------------------------------------------------- uses */
 
+static size_t use_hash(enum use_kind kind, const char *path)
+{
+	size_t h = 1469598103934665603u ^ (size_t)kind;
+
+	for (; *path; path++)
+		h = (h ^ (unsigned char)*path) * 1099511628211u;
+	return h;
+}
+
+/* Find (kind, path) in the hash; returns its slot (empty or matching). */
+static size_t use_slot(const struct state *st, enum use_kind kind, const char *path)
+{
+	size_t m = st->uhcap - 1, i = use_hash(kind, path) & m;
+
+	while (st->uhash[i]) {
+		const struct use *u = &st->uses[st->uhash[i] - 1];
+
+		if (u->kind == kind && !strcmp(u->path, path))
+			break;
+		i = (i + 1) & m;
+	}
+	return i;
+}
+
 static void add_use(struct state *st, enum use_kind kind, const char *path, const char *src,
 		    const char *what, uint32_t line)
 {
 	struct use *u;
 	size_t i;
 
-	for (i = 0; i < st->nuses; i++)
-		if (st->uses[i].kind == kind && !strcmp(st->uses[i].path, path))
-			return;
+	if (st->uhcap <= 2 * (st->nuses + 1)) {
+		size_t k;
+
+		free(st->uhash);
+		st->uhcap = st->uhcap ? st->uhcap * 2 : 64;
+		st->uhash = df_xcalloc(st->uhcap, sizeof(*st->uhash));
+		for (k = 0; k < st->nuses; k++)
+			st->uhash[use_slot(st, st->uses[k].kind, st->uses[k].path)] = k + 1;
+	}
+	i = use_slot(st, kind, path);
+	if (st->uhash[i])
+		return;
 	if (st->nuses == st->ucap) {
 		st->ucap = st->ucap ? st->ucap * 2 : 32;
 		st->uses = df_xrealloc(st->uses, st->ucap * sizeof(*st->uses));
@@ -316,6 +351,7 @@ static void add_use(struct state *st, enum use_kind kind, const char *path, cons
 	u->file = st->file ? df_xstrndup(st->file, strlen(st->file)) : NULL;
 	u->line = line;
 	u->kind = kind;
+	st->uhash[i] = st->nuses;
 }
 
 struct globwalk {
@@ -1346,6 +1382,7 @@ out:
 		free(st.uses[i].file);
 	}
 	free(st.uses);
+	free(st.uhash);
 	for (e = 0; e < NECO; e++)
 		for (p = 0; p < st.nprefix[e]; p++)
 			free(st.prefix[e][p]);

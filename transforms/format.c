@@ -48,7 +48,7 @@ struct fmt {
 	struct repl repl[2];
 	size_t nrepl;
 	unsigned nblank;     /* empty continuation lines dropped */
-	struct df_buf out, d1, d2;
+	struct df_buf out;
 	struct df_buf batch; /* new texts of the changed nodes, in order */
 	struct change *ch;
 	size_t nch, chcap;
@@ -561,11 +561,7 @@ static int same_meaning(struct fmt *f, const struct df_node *a, const struct df_
 		return 1;
 	if (!a->inst || !b->inst || !same_heredocs(a->inst, b->inst))
 		return 0;
-	df_buf_reset(&f->d1);
-	df_buf_reset(&f->d2);
-	df_dump_inst(a->inst, &f->d1);
-	df_dump_inst(b->inst, &f->d2);
-	return f->d1.len == f->d2.len && memcmp(f->d1.ptr, f->d2.ptr, f->d1.len) == 0;
+	return df_inst_same_dump(a->inst, b->inst);
 }
 
 /* ---- the file's continuation indent ---- */
@@ -918,8 +914,6 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	free(f.ch);
 	df_buf_release(&f.out);
 	df_buf_release(&f.batch);
-	df_buf_release(&f.d1);
-	df_buf_release(&f.d2);
 	return changes;
 }
 
