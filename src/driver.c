@@ -169,7 +169,9 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	   const char **why)
 {
 	struct df_buf cur = DF_BUF_INIT, next = DF_BUF_INIT;
-	struct df_buf mtext = DF_BUF_INIT; /* the text `orig` maps from */
+	struct df_buf mtext = DF_BUF_INIT; /* the text `orig` maps from, once it is not src */
+	const char *mptr = src;
+	size_t mlen = len;
 	int stale = 0;                     /* cur differs from mtext */
 	struct df_node *snap = NULL;       /* nodes before a format pass */
 	size_t nsnap = 0, snapcap = 0;
@@ -181,7 +183,6 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 
 	*why = NULL;
 	df_buf_add(&cur, src, len);
-	df_buf_add(&mtext, src, len);
 	doc = df_doc_parse(cur.ptr, cur.len);
 	bad = df_doc_validate(doc);
 	if (bad) {
@@ -230,14 +231,16 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				/* findings name lines of cur: bring the map up to date
 				 * (only now, so runs without findings never diff) */
 				size_t nn;
-				uint32_t *map = remap_lines(mtext.ptr, mtext.len, cur.ptr, cur.len,
-							    orig, norig, &nn);
+				uint32_t *map = remap_lines(mptr, mlen, cur.ptr, cur.len, orig, norig,
+							    &nn);
 
 				free(orig);
 				orig = map;
 				norig = nn;
 				df_buf_reset(&mtext);
 				df_buf_add(&mtext, cur.ptr, cur.len);
+				mptr = mtext.ptr;
+				mlen = mtext.len;
 				stale = 0;
 			}
 			for (k = keep; k < ctx->nfindings; k++) {
@@ -287,8 +290,9 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		*why = "the passes do not settle: output not written (please report this file)";
 		rc = -1;
 	} else {
-		df_buf_reset(out);
-		df_buf_add(out, cur.ptr, cur.len);
+		df_buf_release(out); /* hand over the buffer: no copy */
+		*out = cur;
+		df_buf_init(&cur);
 	}
 	free(orig);
 	df_buf_release(&cur);

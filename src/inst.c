@@ -85,7 +85,7 @@ static void spans_add(struct df_arena *a, struct spans *s, const char *p, size_t
 		struct df_span *nv;
 
 		s->cap = s->cap ? s->cap * 2 : 4;
-		nv = df_arena_alloc(a, s->cap * sizeof(*nv));
+		nv = df_arena_alloc_raw(a, s->cap * sizeof(*nv));
 		if (s->n)
 			memcpy(nv, s->v, s->n * sizeof(*nv));
 		s->v = nv;
