@@ -243,6 +243,10 @@ struct df_inst {
 enum df_cmd df_cmd_lookup(const char *p, size_t n);
 const char *df_cmd_name(enum df_cmd cmd); /* upper case, "" for unknown */
 
+/* The value of flag --NAME=value (as BuildKit keeps flags): 1 and *value,
+ * or 0 when the instruction has no such flag. */
+int df_inst_flag(const struct df_inst *inst, const char *name, struct df_span *value);
+
 /* Map an offset in inst->logical to an offset in the node text. */
 size_t df_inst_node_off(const struct df_inst *inst, size_t log_off);
 
@@ -333,6 +337,9 @@ struct df_stage {
 };
 /* Returns a malloc'ed array (caller frees) and its length in *n. */
 struct df_stage *df_stages(const struct df_doc *doc, size_t *n);
+/* The stage a reference names among the first n stages (`--from=builder`,
+ * `--from=0`), or -1. Names compare case-insensitively, as BuildKit does. */
+int df_stage_find(const struct df_stage *st, size_t n, struct df_span ref);
 
 /* The build context (DESIGN.md section 3). Paths are relative to it. */
 int df_context_exists(const struct df_ctx *ctx, const char *rel);

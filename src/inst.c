@@ -55,6 +55,23 @@ char *df_arena_printf(struct df_arena *a, const char *fmt, ...)
 	return r;
 }
 
+int df_inst_flag(const struct df_inst *inst, const char *name, struct df_span *value)
+{
+	size_t nl = strlen(name), i;
+
+	for (i = 0; i < inst->nflags; i++) {
+		const struct df_span *f = &inst->flags[i];
+
+		if (f->len >= nl + 3 && memcmp(f->ptr, "--", 2) == 0 &&
+		    memcmp(f->ptr + 2, name, nl) == 0 && f->ptr[nl + 2] == '=') {
+			value->ptr = f->ptr + nl + 3;
+			value->len = f->len - nl - 3;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 size_t df_inst_node_off(const struct df_inst *inst, size_t log_off)
 {
 	size_t lo = 0, hi = inst->npieces, x = log_off + inst->log_base;

@@ -3,7 +3,7 @@
 
 #include "internal.h"
 
-static int find_stage(const struct df_stage *st, size_t n, struct df_span ref)
+int df_stage_find(const struct df_stage *st, size_t n, struct df_span ref)
 {
 	size_t i;
 	int all_digits = ref.len > 0;
@@ -23,24 +23,6 @@ static int find_stage(const struct df_stage *st, size_t n, struct df_span ref)
 		    df_mem_ieq(st[i].name.ptr, ref.ptr, ref.len))
 			return (int)i;
 	return -1;
-}
-
-/* Value of --NAME=value in a flag list (flags as BuildKit keeps them). */
-static int flag_value(const struct df_inst *inst, const char *name, struct df_span *v)
-{
-	size_t nl = strlen(name), i;
-
-	for (i = 0; i < inst->nflags; i++) {
-		const struct df_span *f = &inst->flags[i];
-
-		if (f->len > nl + 3 && memcmp(f->ptr, "--", 2) == 0 &&
-		    memcmp(f->ptr + 2, name, nl) == 0 && f->ptr[nl + 2] == '=') {
-			v->ptr = f->ptr + nl + 3;
-			v->len = f->len - nl - 3;
-			return 1;
-		}
-	}
-	return 0;
 }
 
 /* from=NAME inside a --mount=... flag value */
@@ -114,7 +96,7 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 	st[ns - 1].end = doc->nnodes;
 	st[ns - 1].is_final = 1;
 	for (s = 0; s < ns; s++) {
-		int b = find_stage(st, s, st[s].image);
+		int b = df_stage_find(st, s, st[s].image);
 
 		if (b >= 0)
 			add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
@@ -126,7 +108,7 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 			if (doc->nodes[i].kind != DF_INSTRUCTION || !inst)
 				continue;
 			if ((inst->cmd == DF_CMD_COPY || inst->cmd == DF_CMD_ADD) &&
-			    flag_value(inst, "from", &v) && (b = find_stage(st, s, v)) >= 0)
+			    df_inst_flag(inst, "from", &v) && (b = df_stage_find(st, s, v)) >= 0)
 				add_edge(&e, &ne, &ecap, s, (size_t)b, 1);
 			if (inst->cmd == DF_CMD_RUN)
 				for (f = 0; f < inst->nflags; f++) {
@@ -135,7 +117,7 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 					if (m.len > 8 && memcmp(m.ptr, "--mount=", 8) == 0) {
 						m.ptr += 8;
 						m.len -= 8;
-						if (mount_from(m, &v) && (b = find_stage(st, s, v)) >= 0)
+						if (mount_from(m, &v) && (b = df_stage_find(st, s, v)) >= 0)
 							add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
 					}
 				}

@@ -418,31 +418,13 @@ out:
 	free(src);
 }
 
-/* Value of --NAME=... in a flag list. */
-static int flag_value(const struct df_inst *inst, const char *name, struct df_span *v)
-{
-	size_t nl = strlen(name), i;
-
-	for (i = 0; i < inst->nflags; i++) {
-		const struct df_span *f = &inst->flags[i];
-
-		if (f->len >= nl + 3 && !memcmp(f->ptr, "--", 2) &&
-		    !memcmp(f->ptr + 2, name, nl) && f->ptr[nl + 2] == '=') {
-			v->ptr = f->ptr + nl + 3;
-			v->len = f->len - nl - 3;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 static void copy_sources(struct state *st, const struct df_inst *inst, uint32_t line)
 {
 	const char *what = inst->cmd == DF_CMD_ADD ? "ADD" : "COPY";
 	struct df_span v;
 	size_t i;
 
-	if (flag_value(inst, "from", &v) || inst->nargs < 2)
+	if (df_inst_flag(inst, "from", &v) || inst->nargs < 2)
 		return;
 	for (i = 0; i + 1 < inst->nargs; i++) {
 		struct df_span a = inst->args[i];

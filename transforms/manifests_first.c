@@ -2154,36 +2154,6 @@ static void rebuild(struct st *s, const struct job *jobs, size_t njobs)
 
 /* ---------------------------------------------------------------- the pass */
 
-/* The stages: where each starts and ends (df_stages() also works out which
- * reach the final image, which this pass does not need). Caller frees. */
-static struct df_stage *stages_of(const struct df_doc *doc, size_t *n)
-{
-	struct df_stage *st = NULL;
-	size_t ns = 0, cap = 0, i;
-
-	for (i = 0; i < doc->nnodes; i++) {
-		const struct df_inst *inst = doc->nodes[i].inst;
-
-		if (doc->nodes[i].kind != DF_INSTRUCTION || !inst || inst->cmd != DF_CMD_FROM)
-			continue;
-		if (ns == cap) {
-			cap = cap ? cap * 2 : 8;
-			st = df_xrealloc(st, cap * sizeof(*st));
-		}
-		memset(&st[ns], 0, sizeof(st[ns]));
-		st[ns].from = i;
-		if (ns)
-			st[ns - 1].end = i;
-		if (inst->nargs)
-			st[ns].image = inst->args[0];
-		ns++;
-	}
-	if (ns)
-		st[ns - 1].end = doc->nnodes;
-	*n = ns;
-	return st;
-}
-
 static int run(struct df_ctx *ctx, struct df_doc *doc)
 {
 	struct st s;
@@ -2202,7 +2172,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	df_arena_init(&s.tmp);
 	if (ctx->context_dir)
 		load_ignore(&s);
-	st = stages_of(doc, &nst);
+	st = df_stages(doc, &nst);
 	for (i = 0; i < nst; i++) {
 		struct df_span img = st[i].image;
 		size_t k;
