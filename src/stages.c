@@ -45,6 +45,68 @@ static int mount_from(struct df_span m, struct df_span *v)
 	return 0;
 }
 
+/* Stage names, for lookups in linear time: name -> first stage. */
+struct names {
+	size_t *slot; /* index + 1, 0 = empty */
+	size_t cap;   /* power of two */
+};
+
+static size_t name_hash(struct df_span s)
+{
+	size_t h = 1469598103934665603u, i;
+
+	for (i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
+
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 1099511628211u;
+	}
+	return h;
+}
+
+static void names_build(struct names *t, const struct df_stage *st, size_t ns)
+{
+	size_t i;
+
+	t->cap = 16;
+	while (t->cap < 2 * ns + 2)
+		t->cap *= 2;
+	t->slot = df_xcalloc(t->cap, sizeof(*t->slot));
+	for (i = 0; i < ns; i++) {
+		size_t h;
+
+		if (!st[i].name.len)
+			continue;
+		for (h = name_hash(st[i].name) & (t->cap - 1); t->slot[h]; h = (h + 1) & (t->cap - 1)) {
+			const struct df_span *o = &st[t->slot[h] - 1].name;
+
+			if (o->len == st[i].name.len && df_mem_ieq(o->ptr, st[i].name.ptr, o->len))
+				break;
+		}
+		if (!t->slot[h])
+			t->slot[h] = i + 1;
+	}
+}
+
+/* df_stage_find with the table: same answers. */
+static int names_find(const struct names *t, const struct df_stage *st, size_t n,
+		      struct df_span ref)
+{
+	size_t h, i;
+
+	for (i = 0; i < ref.len; i++)
+		if (ref.ptr[i] < '0' || ref.ptr[i] > '9')
+			break;
+	if (ref.len && i == ref.len)
+		return df_stage_find(st, n, ref); /* a number: no search */
+	for (h = name_hash(ref) & (t->cap - 1); t->slot[h]; h = (h + 1) & (t->cap - 1)) {
+		size_t k = t->slot[h] - 1;
+
+		if (st[k].name.len == ref.len && df_mem_ieq(st[k].name.ptr, ref.ptr, ref.len))
+			return k < n ? (int)k : -1;
+	}
+	return -1;
+}
+
 /* A use of stage b by stage a: through FROM/--mount (any) or COPY --from. */
 struct edge {
 	size_t a, b;
@@ -69,6 +131,7 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 	struct edge *e = NULL;
 	size_t ns = 0, cap = 0, ne = 0, ecap = 0, i, s, k;
 	unsigned char *copied, *other;
+	struct names names;
 	int changed;
 
 	for (i = 0; i < doc->nnodes; i++) {
@@ -95,8 +158,9 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 		return st;
 	st[ns - 1].end = doc->nnodes;
 	st[ns - 1].is_final = 1;
+	names_build(&names, st, ns);
 	for (s = 0; s < ns; s++) {
-		int b = df_stage_find(st, s, st[s].image);
+		int b = names_find(&names, st, s, st[s].image);
 
 		if (b >= 0)
 			add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
@@ -108,7 +172,7 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 			if (doc->nodes[i].kind != DF_INSTRUCTION || !inst)
 				continue;
 			if ((inst->cmd == DF_CMD_COPY || inst->cmd == DF_CMD_ADD) &&
-			    df_inst_flag(inst, "from", &v) && (b = df_stage_find(st, s, v)) >= 0)
+			    df_inst_flag(inst, "from", &v) && (b = names_find(&names, st, s, v)) >= 0)
 				add_edge(&e, &ne, &ecap, s, (size_t)b, 1);
 			if (inst->cmd == DF_CMD_RUN)
 				for (f = 0; f < inst->nflags; f++) {
@@ -117,7 +181,8 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 					if (m.len > 8 && memcmp(m.ptr, "--mount=", 8) == 0) {
 						m.ptr += 8;
 						m.len -= 8;
-						if (mount_from(m, &v) && (b = df_stage_find(st, s, v)) >= 0)
+						if (mount_from(m, &v) &&
+						    (b = names_find(&names, st, s, v)) >= 0)
 							add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
 					}
 				}
@@ -149,5 +214,6 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 	free(copied);
 	free(other);
 	free(e);
+	free(names.slot);
 	return st;
 }
