@@ -305,6 +305,9 @@ struct df_ctx {
 	struct df_extra *extras; /* other files to write, see df_ctx_extra */
 	size_t nextras;
 	const char *dockerfile_name; /* base name used for per-Dockerfile ignore files */
+	struct df_diag error;    /* set by df_fix when it refuses invalid input:
+				    line/col of the problem (msg static) */
+	char errbuf[512];        /* holds error.msg */
 };
 
 void df_ctx_init(struct df_ctx *ctx);
@@ -348,7 +351,9 @@ char *df_context_read(const struct df_ctx *ctx, const char *rel, size_t *len);
 
 /* Run the enabled passes to a fixpoint (at most DF_FIX_ROUNDS rounds),
  * re-parse the result and check the invariants. On success *out holds the
- * new text and 0 is returned. On refusal returns -1 and sets *why. */
+ * new text and 0 is returned. On refusal returns -1 and sets *why; when the
+ * input itself is invalid (df_doc_validate), ctx->error also holds its
+ * position and message and *why is "LINE:COL: message". */
 #define DF_FIX_ROUNDS 8
 int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	   const char **why);

@@ -186,9 +186,13 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	doc = df_doc_parse(cur.ptr, cur.len);
 	bad = df_doc_validate(doc);
 	if (bad) {
-		static char msg[512]; /* one message per process is all the CLI needs */
+		static char msg[600];
 
-		snprintf(msg, sizeof(msg), "%u:%u: %s", bad->line, bad->col, bad->msg);
+		snprintf(ctx->errbuf, sizeof(ctx->errbuf), "%s", bad->msg);
+		ctx->error.line = bad->line ? bad->line : 1;
+		ctx->error.col = bad->col ? bad->col : 1;
+		ctx->error.msg = ctx->errbuf;
+		snprintf(msg, sizeof(msg), "%u:%u: %s", ctx->error.line, ctx->error.col, ctx->errbuf);
 		*why = msg;
 		df_doc_free(doc);
 		df_buf_release(&cur);

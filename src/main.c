@@ -557,16 +557,14 @@ static void show_extras(struct cli *cli, const struct df_ctx *ctx, struct df_buf
 	}
 }
 
-/* Rewrite one input (path NULL: standard input) and act on the result. */
 static int use_config(struct cli *cli, const char *dockerfile);
 
+/* Rewrite one input (path NULL: standard input) and act on the result. */
 static void process(struct cli *cli, const char *path)
 {
 	const char *name = path ? path : cli->stdin_name ? cli->stdin_name : "-";
 	struct df_buf out = DF_BUF_INIT;
-	const struct df_diag *d;
 	const char *err = NULL, *why = NULL;
-	struct df_doc *doc;
 	struct df_ctx ctx;
 	char *src, *ctxdir = NULL, *dpath;
 	size_t len;
@@ -582,16 +580,6 @@ static void process(struct cli *cli, const char *path)
 		free(src);
 		return;
 	}
-	doc = df_doc_parse(src, len);
-	d = df_doc_validate(doc);
-	if (d) {
-		fail_diag(cli, name, d);
-		df_doc_free(doc);
-		free(src);
-		return;
-	}
-	df_doc_free(doc);
-
 	df_ctx_init(&ctx);
 	ctx.path = name;
 	if (cli->context)
@@ -616,7 +604,11 @@ static void process(struct cli *cli, const char *path)
 	df_config_apply(&cli->cfg, path ? path : cli->stdin_name, &ctx, cli->cli_keys);
 
 	if (df_fix(&ctx, src, len, &out, &why) != 0) {
-		fail(cli, name, "%s", why ? why : "refusing to rewrite");
+		/* df_fix validates the input first: invalid input has a position */
+		if (ctx.error.msg)
+			fail_diag(cli, name, &ctx.error);
+		else
+			fail(cli, name, "%s", why ? why : "refusing to rewrite");
 		goto done;
 	}
 	changed = out.len != len || memcmp(out.ptr ? out.ptr : "", src, len) != 0;
