@@ -1,5 +1,6 @@
 /* test_images.c - image references, the image and package tables, FROM with
- * ARG defaults, and the edit helpers the image passes share. */
+ * ARG defaults, the edit helpers the image passes share, and the apt/rpm ->
+ * apk translation (transforms/apk.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../transforms/apk.h"
 #include "imageref.h"
 #include "internal.h"
 
@@ -495,6 +497,122 @@ static void test_notes(void **state)
 	df_ctx_release(&ctx);
 }
 
+/* ---- apk translation ---- */
+
+static void test_apk_sets(void **state)
+{
+	struct df_buf set = DF_BUF_INIT;
+
+	(void)state;
+	assert_false(df_pkgset_has(&set, "curl", 4));
+	df_pkgset_add(&set, "curl", 4);
+	df_pkgset_add(&set, "git", 3);
+	df_pkgset_add(&set, "curl", 4);
+	assert_int_equal(set.len, strlen(" curl git "));
+	assert_memory_equal(set.ptr, " curl git ", set.len);
+	assert_true(df_pkgset_has(&set, "git", 3));
+	assert_false(df_pkgset_has(&set, "gi", 2));
+	assert_false(df_pkgset_has(&set, "url", 3));
+	df_buf_release(&set);
+}
+
+static void test_apk_scans(void **state)
+{
+	static const char text[] = "CC=/usr/bin/cc make && \"g++\" -o x;bash";
+	struct df_span s = { text, sizeof(text) - 1 };
+
+	(void)state;
+	assert_true(df_apk_has_word(s, "make"));
+	assert_true(df_apk_has_word(s, "g++"));
+	assert_true(df_apk_has_word(s, "bash"));
+	assert_true(df_apk_has_word(s, "cc")); /* the last path component */
+	assert_false(df_apk_has_word(s, "CC"));
+	assert_false(df_apk_has_word(s, "mak"));
+	assert_false(df_apk_has_word(s, "x;bash"));
+	assert_true(df_apk_has_text(s, "bin/c"));
+	assert_false(df_apk_has_text(s, "clang"));
+}
+
+/* Translate every stage of src (apply or check); the result in *out. */
+static int translate(const char *src, int apply, struct df_buf *out, char *why, size_t cap,
+		     struct df_buf *apk)
+{
+	struct df_doc *doc = df_doc_parse(src, strlen(src));
+	struct df_ctx ctx;
+	struct df_apk x;
+	int rc;
+
+	df_ctx_init(&ctx);
+	df_apk_init(&x, &ctx, doc);
+	rc = df_apk_translate(&x, 1, doc->nnodes, apply);
+	snprintf(why, cap, "%s", x.why);
+	if (apk)
+		df_buf_add(apk, x.apk.ptr, x.apk.len);
+	df_doc_print(doc, out);
+	df_buf_addc(out, '\0');
+	df_apk_release(&x);
+	df_ctx_release(&ctx);
+	df_doc_free(doc);
+	return rc;
+}
+
+static void test_apk_translate(void **state)
+{
+	static const char src[] =
+		"FROM python:3.12\n"
+		"RUN apt-get update \\\n"
+		"    && apt-get install -y --no-install-recommends curl build-essential \\\n"
+		"    && rm -rf /var/lib/apt/lists/*\n"
+		"RUN groupadd -r app && useradd -r -g app -u 1001 app\n"
+		"RUN apt-get clean\n"
+		"CMD [\"python\", \"app.py\"]\n";
+	struct df_buf out = DF_BUF_INIT, apk = DF_BUF_INIT;
+	char why[256];
+
+	(void)state;
+	/* checking changes nothing */
+	assert_int_equal(translate(src, 0, &out, why, sizeof(why), &apk), 0);
+	assert_string_equal(out.ptr, src);
+	assert_string_equal(why, "");
+	df_buf_addc(&apk, '\0');
+	assert_string_equal(apk.ptr, " curl build-base ");
+	df_buf_reset(&out);
+	assert_int_equal(translate(src, 1, &out, why, sizeof(why), NULL), 0);
+	assert_string_equal(out.ptr,
+			    "FROM python:3.12\n"
+			    "RUN apk add --no-cache curl build-base\n"
+			    "RUN addgroup -S app && adduser -D -S -G app -u 1001 app\n"
+			    "CMD [\"python\", \"app.py\"]\n");
+	df_buf_release(&out);
+	df_buf_release(&apk);
+}
+
+static void test_apk_refuse(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "FROM node:20\nRUN apt-get install -y libvips-tools\n", "libvips-tools" },
+		{ "FROM node:20\nRUN apt-get install -y curl=7.88.1-10\n", "Debian version" },
+		{ "FROM node:20\nRUN apt-get install -y $PKGS\n", "variable" },
+		{ "FROM node:20\nRUN <<EOF\napt-get install -y curl\nEOF\n", "heredoc" },
+		{ "FROM node:20\nRUN dpkg -i /tmp/x.deb\n", "dpkg" },
+		{ "FROM node:20\nRUN apt-get update || true\n", "||" },
+		{ "FROM node:20\nONBUILD RUN apt-get install -y curl\n", "ONBUILD" },
+	};
+	struct df_buf out = DF_BUF_INIT;
+	char why[256];
+	size_t k;
+
+	(void)state;
+	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		df_buf_reset(&out);
+		assert_int_equal(translate(bad[k][0], 0, &out, why, sizeof(why), NULL), -1);
+		assert_non_null(strstr(why, bad[k][1]));
+		assert_non_null(strstr(why, "(line 2)"));
+		assert_string_equal(out.ptr, bad[k][0]);
+	}
+	df_buf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -511,6 +629,10 @@ int main(void)
 		cmocka_unit_test(test_edits),
 		cmocka_unit_test(test_devcontainer),
 		cmocka_unit_test(test_notes),
+		cmocka_unit_test(test_apk_sets),
+		cmocka_unit_test(test_apk_scans),
+		cmocka_unit_test(test_apk_translate),
+		cmocka_unit_test(test_apk_refuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,9 +7,17 @@
  * of the leaner variant --base (or the image's default) asks for. Alpine is
  * only chosen when nothing in the stages built on that root would break on
  * musl or without apt: otherwise -slim, and the finding says why. Moving to
- * Alpine translates the package steps (apt-get/yum/dnf/microdnf -> apk);
- * a command the smaller image lacks (curl, git, bash...) is installed.
- * A final stage that only runs a static Go binary gets distroless static.
+ * Alpine translates the package steps (apt-get/yum/dnf/microdnf -> apk, in
+ * apk.c); a command the smaller image lacks (curl, git, bash...) is
+ * installed. A final stage that only runs a static Go binary gets
+ * distroless static.
+ *
+ * Builder and runtime share one libc: the builders a stage copies build
+ * output from (COPY --from, followed through their own copies), when they
+ * start from an image of the same family (node, python, ruby, php: native
+ * modules, wheels, gems), move to Alpine with it; when one cannot, neither
+ * does the stage (-slim, with the reason). A builder already on Alpine keeps
+ * the stage off glibc. Go, Rust and Java builders are left as they are.
  *
  * Only the image word of the FROM is edited (or the ARG default that names
  * the image); digest-pinned references and Windows images are left alone.
@@ -17,6 +25,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "apk.h"
 #include "imageref.h"
 #include "internal.h"
 #include "shell.h"
@@ -27,6 +36,10 @@ struct bi {
 	struct df_stage *st;
 	size_t ns;
 	size_t *root; /* per stage: the stage whose FROM names its image */
+	/* the builders the root being decided copies build output from and that
+	   must share its libc (builders_of): their roots, and a mark per root */
+	size_t *mates, nmates;
+	unsigned char *along;
 };
 
 /* ---------------------------------------------------------------- scanning */
@@ -34,38 +47,6 @@ struct bi {
 static int is_sep(unsigned char c)
 {
 	return c <= ' ' || (c && strchr(";&|()<>\"'`\\", c) != NULL);
-}
-
-/* Is w a token of s, or the last path component of one ("/usr/bin/gcc")? */
-static int has_word(struct df_span s, const char *w)
-{
-	size_t wl = strlen(w), i = 0;
-
-	while (i < s.len) {
-		size_t st, j;
-
-		while (i < s.len && is_sep((unsigned char)s.ptr[i]))
-			i++;
-		st = i;
-		while (i < s.len && !is_sep((unsigned char)s.ptr[i]))
-			i++;
-		for (j = i; j > st && s.ptr[j - 1] != '/'; j--)
-			;
-		if ((i - st == wl && memcmp(s.ptr + st, w, wl) == 0) ||
-		    (i - j == wl && memcmp(s.ptr + j, w, wl) == 0))
-			return 1;
-	}
-	return 0;
-}
-
-static int has_text(struct df_span s, const char *needle)
-{
-	size_t n = strlen(needle), i;
-
-	for (i = 0; i + n <= s.len; i++)
-		if (memcmp(s.ptr + i, needle, n) == 0)
-			return 1;
-	return 0;
 }
 
 static struct df_inst *inst_at(struct bi *b, size_t i)
@@ -89,11 +70,11 @@ static int chain_run_has(struct bi *b, size_t r, const char *s, int token, size_
 
 			if (!inst || inst->cmd != DF_CMD_RUN)
 				continue;
-			if (token ? has_word(inst->rest, s) : has_text(inst->rest, s))
+			if (token ? df_apk_has_word(inst->rest, s) : df_apk_has_text(inst->rest, s))
 				goto found;
 			for (h = 0; h < inst->nheredocs; h++)
-				if (token ? has_word(inst->heredocs[h].body, s)
-					  : has_text(inst->heredocs[h].body, s))
+				if (token ? df_apk_has_word(inst->heredocs[h].body, s)
+					  : df_apk_has_text(inst->heredocs[h].body, s))
 					goto found;
 			continue;
 found:
@@ -202,7 +183,7 @@ static int installs_node_modules(struct bi *b, size_t r)
 			if (!inst || (inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD))
 				continue;
 			for (a = 0; a < inst->nargs; a++)
-				if (has_text(inst->args[a], "node_modules"))
+				if (df_apk_has_text(inst->args[a], "node_modules"))
 					return 1;
 		}
 	}
@@ -369,7 +350,8 @@ static const char *glibc_copies(struct bi *b, size_t r, char *buf, size_t cap)
 			if (!inst || (src = copy_from_stage(b, t, inst)) < 0)
 				continue;
 			sr = b->root[src];
-			if (sr == r || df_from_read(b->doc, b->st, b->ns, sr, &f) < 0 || !f.resolved)
+			if (sr == r || b->along[sr] ||
+			    df_from_read(b->doc, b->st, b->ns, sr, &f) < 0 || !f.resolved)
 				continue;
 			{
 				const struct df_image *img = df_image_lookup(&f.ref);
@@ -396,595 +378,91 @@ static const char *glibc_copies(struct bi *b, size_t r, char *buf, size_t cap)
 	return NULL;
 }
 
+/* ---------------------------------------------------------------- builders */
+
+/* Families whose build output holds native code linked against the builder's
+ * C library (node modules, Python packages, gems, PHP extensions): a builder
+ * of the same family must use the runtime's libc. Go, Rust and Java builders
+ * are left as they are: static binaries and jars do not care, and a cgo
+ * build keeps the runtime on glibc (glibc_copies). */
+static int libc_family(const char *family)
+{
+	return strcmp(family, "node") == 0 || strcmp(family, "python") == 0 ||
+	       strcmp(family, "ruby") == 0 || strcmp(family, "php") == 0;
+}
+
+/* The table row (*img, NULL when none) and the variant (NULL when unknown)
+ * of the image root stage q starts from. */
+static const struct df_variant *root_variant(struct bi *b, size_t q, const struct df_image **img)
+{
+	struct df_from f;
+
+	*img = NULL;
+	if (df_from_read(b->doc, b->st, b->ns, q, &f) < 0 || f.stage >= 0 || !f.resolved ||
+	    f.ref.scratch || f.windows)
+		return NULL;
+	*img = df_image_lookup(&f.ref);
+	return *img ? df_variant_lookup(*img, f.ref.tag, NULL) : NULL;
+}
+
+/* The roots of the stages that the stages on root r copy build output from
+ * (COPY/ADD --from), and so on from those, as long as they start from an
+ * image of the same family: into b->mates and b->along. */
+static void builders_of(struct bi *b, size_t r, const char *family)
+{
+	size_t q = r, k = 0, t, i;
+
+	memset(b->along, 0, b->ns + 1);
+	b->nmates = 0;
+	for (;;) {
+		for (t = 0; t < b->ns; t++) {
+			if (b->root[t] != q)
+				continue;
+			for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
+				const struct df_inst *inst = inst_at(b, i);
+				const struct df_image *img;
+				int src;
+				size_t sr;
+
+				if (!inst || (src = copy_from_stage(b, t, inst)) < 0)
+					continue;
+				sr = b->root[src];
+				if (sr == r || b->along[sr])
+					continue;
+				root_variant(b, sr, &img);
+				if (!img || strcmp(img->family, family) != 0)
+					continue;
+				b->along[sr] = 1;
+				b->mates[b->nmates++] = sr;
+			}
+		}
+		if (k == b->nmates)
+			break;
+		q = b->mates[k++];
+	}
+}
+
+/* "`name`" or the index of stage q, for messages. */
+static const char *stage_label(struct bi *b, size_t q, char *buf, size_t cap)
+{
+	if (b->st[q].name.len)
+		snprintf(buf, cap, "`%.*s`", (int)b->st[q].name.len, b->st[q].name.ptr);
+	else
+		snprintf(buf, cap, "%zu", q);
+	return buf;
+}
+
 /* ---------------------------------------------------------------- apt/rpm -> apk */
 
-struct xl {
-	struct bi *b;
-	char why[256];        /* first thing that cannot be translated */
-	struct df_buf apk;    /* " pkg pkg " Alpine packages the stages install */
-	struct df_buf native; /* " pkg pkg " packages in the source's own names */
-	int bash;             /* the stages need bash */
-};
-
-static int fail(struct xl *x, uint32_t line, const char *fmt, const char *arg, size_t n)
+/* Check or apply the translation of every RUN on root r (apk.c). */
+static int xlate_chain(struct df_apk *x, struct bi *b, size_t r, int apply)
 {
-	char msg[200];
+	size_t t;
 
-	if (!x->why[0]) {
-		snprintf(msg, sizeof(msg), fmt, (int)n, arg);
-		snprintf(x->why, sizeof(x->why), "%s (line %u)", msg, line);
-	}
-	return -1;
-}
-
-static int set_has(const struct df_buf *set, const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; set->ptr && i + n + 2 <= set->len; i++)
-		if (set->ptr[i] == ' ' && memcmp(set->ptr + i + 1, p, n) == 0 &&
-		    set->ptr[i + 1 + n] == ' ')
-			return 1;
-	return 0;
-}
-
-static void set_add(struct df_buf *set, const char *p, size_t n)
-{
-	if (set_has(set, p, n))
-		return;
-	if (!set->len)
-		df_buf_addc(set, ' ');
-	df_buf_add(set, p, n);
-	df_buf_addc(set, ' ');
-}
-
-/* One RUN being translated. */
-struct xrun {
-	struct xl *x;
-	struct df_doc *doc;
-	const struct df_inst *inst;
-	uint32_t line;
-	const char *base;     /* the parsed span (inst->rest) */
-	size_t base_off;      /* its offset in inst->logical */
-	struct df_edits e;
-	struct df_buf added;  /* apk names added by this RUN's install commands */
-	int split;            /* a word to edit spans a line continuation */
-};
-
-static int word_range(struct xrun *r, const struct df_sh_word *w, size_t *s, size_t *e)
-{
-	if (df_inst_range(r->inst, r->base_off + w->off, w->len, s, e) == 0)
-		return 0;
-	r->split = 1;
-	return -1;
-}
-
-static void replace_word(struct xrun *r, const struct df_sh_word *w, const char *text)
-{
-	size_t s, e;
-
-	if (word_range(r, w, &s, &e) == 0)
-		df_edits_add(&r->e, s, e, text, strlen(text));
-}
-
-/* Delete word j of c with the blanks (and continuations) before it. */
-static void delete_word(struct xrun *r, const struct df_sh_cmd *c, size_t j)
-{
-	size_t s0, e0, s1, e1;
-
-	if (word_range(r, &c->words[j - 1], &s0, &e0) == 0 &&
-	    word_range(r, &c->words[j], &s1, &e1) == 0)
-		df_edits_add(&r->e, e0, e1, "", 0);
-}
-
-static char *wval(struct xrun *r, const struct df_sh_word *w)
-{
-	return df_sh_unquote(&r->doc->arena, r->base, w, NULL);
-}
-
-static int opt_in(const char *v, const char *const *list)
-{
-	for (; *list; list++) {
-		size_t n = strlen(*list);
-
-		if ((*list)[n - 1] == '=' ? strncmp(v, *list, n) == 0 : strcmp(v, *list) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static const char *const apt_opts[] = {
-	"-y", "--yes", "--assume-yes", "-q", "-qq", "--quiet", "--no-install-recommends",
-	"--no-install-suggests", "--fix-missing", "-f", "--fix-broken", "--allow-downgrades",
-	"--allow-remove-essential", "--allow-change-held-packages", "--allow-unauthenticated",
-	"--force-yes", "--auto-remove", "--autoremove", "--purge", "-m", "--ignore-missing",
-	"--no-upgrade", "--reinstall", "-yq", "-qy", "-qqy", "-yqq", "--quiet=2", "-y=1", NULL,
-};
-static const char *const rpm_opts[] = {
-	"-y", "--assumeyes", "-q", "--quiet", "--nodocs", "--setopt=", "--noplugins",
-	"--disableplugin=", "--disablerepo=", "--allowerasing", "--best", "--nobest",
-	"--refresh", "--skip-broken", "--skip-unavailable", "--nogpgcheck", "--no-docs",
-	"--noautoremove", "-yq", "-qy", NULL,
-};
-
-/* A package word: its Alpine names appended to `out`; -1 when unknown. */
-static int map_pkg(struct xrun *r, const char *kind, const char *v, struct df_buf *out)
-{
-	const char *to;
-	size_t i, n = strlen(v);
-
-	for (i = 0; i < n; i++)
-		if (!((v[i] >= 'a' && v[i] <= 'z') || (v[i] >= '0' && v[i] <= '9') || v[i] == '-' ||
-		      v[i] == '.' || v[i] == '+' || v[i] == '_' || (v[i] >= 'A' && v[i] <= 'Z'))) {
-			if (v[i] == '=')
-				return fail(r->x, r->line, "the package %.*s is pinned to a Debian "
-					    "version", v, n);
-			return fail(r->x, r->line, "the package word '%.*s' cannot be translated",
-				    v, n);
-		}
-	to = df_pkg_map(kind, v, n);
-	if (!to)
-		return fail(r->x, r->line, "no Alpine package is known for %.*s", v, n);
-	set_add(&r->x->native, v, n);
-	while (*to) {
-		size_t k = strcspn(to, " ");
-
-		if (k && !set_has(&r->added, to, k)) {
-			set_add(&r->added, to, k);
-			set_add(&r->x->apk, to, k);
-			if (out->len)
-				df_buf_addc(out, ' ');
-			df_buf_add(out, to, k);
-		}
-		to += k;
-		while (*to == ' ')
-			to++;
-	}
-	return 0;
-}
-
-enum { KEEP = 0, DROP = 1 };
-
-/* The command goes: forget the edits made to its words. */
-static int drop_since(struct xrun *r, size_t n0)
-{
-	while (r->e.n > n0)
-		free(r->e.v[--r->e.n].text);
-	return DROP;
-}
-
-/* apt-get, apt, aptitude, yum, dnf, microdnf, tdnf */
-static int pkg_manager(struct xrun *r, const struct df_sh_cmd *c, size_t ni, int rpm)
-{
-	const char *const *opts = rpm ? rpm_opts : apt_opts;
-	const char *kind = rpm ? "rpm" : "apt", *mode = NULL;
-	size_t j, sub = 0, n0 = r->e.n;
-	int npk = 0;
-
-	for (j = ni + 1; j < c->nwords; j++) {
-		const struct df_sh_word *w = &c->words[j];
-		char *v;
-
-		if (w->flags & DF_SH_REDIR)
-			continue;
-		v = wval(r, w);
-		if (!v)
-			return fail(r->x, r->line, "a package step uses a variable ('%.*s')",
-				    r->base + w->off, w->len);
-		if (v[0] == '-') {
-			if ((!rpm && strcmp(v, "-o") == 0) || (rpm && strcmp(v, "--setopt") == 0)) {
-				if (j + 1 >= c->nwords)
-					return fail(r->x, r->line, "%.*s needs a value", v, strlen(v));
-				delete_word(r, c, j);
-				delete_word(r, c, j + 1);
-				j++;
-				continue;
-			}
-			if (!opt_in(v, opts))
-				return fail(r->x, r->line, "the option %.*s has no apk translation", v,
-					    strlen(v));
-			delete_word(r, c, j);
-			continue;
-		}
-		if (!sub) {
-			sub = j;
-			if (strcmp(v, "update") == 0 && !rpm)
-				return drop_since(r, n0);
-			if (strcmp(v, "clean") == 0 || strcmp(v, "autoclean") == 0 ||
-			    strcmp(v, "autoremove") == 0 || strcmp(v, "makecache") == 0)
-				return drop_since(r, n0);
-			if (strcmp(v, "install") == 0) {
-				mode = "add --no-cache";
-			} else if (strcmp(v, "remove") == 0 || strcmp(v, "purge") == 0 ||
-				   strcmp(v, "erase") == 0) {
-				mode = "del";
-			} else if (strcmp(v, "upgrade") == 0 || strcmp(v, "dist-upgrade") == 0 ||
-				   strcmp(v, "full-upgrade") == 0 || (rpm && strcmp(v, "update") == 0)) {
-				mode = "upgrade --no-cache";
-			} else {
-				return fail(r->x, r->line, "'%.*s' has no apk translation", v, strlen(v));
-			}
-			continue;
-		}
-		if (strcmp(mode, "upgrade --no-cache") == 0)
-			return fail(r->x, r->line, "'upgrade %.*s' has no apk translation", v, strlen(v));
-		{
-			struct df_buf to = DF_BUF_INIT;
-
-			if (map_pkg(r, kind, v, &to) < 0) {
-				df_buf_release(&to);
-				return -1;
-			}
-			if (to.len) {
-				replace_word(r, w, to.ptr);
-				npk++;
-			} else {
-				delete_word(r, c, j);
-			}
-			df_buf_release(&to);
-		}
-	}
-	if (!mode)
-		return fail(r->x, r->line, "a package step without a command", "", 0);
-	if (!npk && strcmp(mode, "upgrade --no-cache") != 0)
-		return drop_since(r, n0);
-	replace_word(r, &c->words[ni], "apk");
-	replace_word(r, &c->words[sub], mode);
-	return KEEP;
-}
-
-static int cache_path(const char *v)
-{
-	static const char *const dirs[] = {
-		"/var/lib/apt/lists", "/var/cache/apt", "/var/cache/yum", "/var/cache/dnf",
-		"/var/cache/debconf", "/var/log/apt", "/var/log/dpkg.log", "/var/cache/microdnf",
-		"/var/cache/tdnf",
-	};
-	size_t k;
-
-	for (k = 0; k < sizeof(dirs) / sizeof(dirs[0]); k++) {
-		size_t n = strlen(dirs[k]);
-
-		if (strncmp(v, dirs[k], n) == 0 && (v[n] == '\0' || v[n] == '/'))
-			return 1;
-	}
-	return 0;
-}
-
-/* rm of package caches: dropped, or the cache paths removed from it. */
-static int rm_caches(struct xrun *r, const struct df_sh_cmd *c, size_t ni)
-{
-	size_t j, ncache = 0, nother = 0;
-
-	for (j = ni + 1; j < c->nwords; j++) {
-		const struct df_sh_word *w = &c->words[j];
-		char *v = (w->flags & (DF_SH_REDIR | DF_SH_EXPAND)) ? NULL : wval(r, w);
-
-		if (v && v[0] == '-')
-			continue;
-		if (v && cache_path(v))
-			ncache++;
-		else
-			nother++;
-	}
-	if (!ncache)
-		return KEEP;
-	if (!nother)
-		return DROP;
-	for (j = ni + 1; j < c->nwords; j++) {
-		const struct df_sh_word *w = &c->words[j];
-		char *v = (w->flags & (DF_SH_REDIR | DF_SH_EXPAND)) ? NULL : wval(r, w);
-
-		if (v && v[0] != '-' && cache_path(v))
-			delete_word(r, c, j);
-	}
-	return KEEP;
-}
-
-/* groupadd / useradd / Debian's adduser -> busybox addgroup / adduser. */
-static int users(struct xrun *r, const struct df_sh_cmd *c, size_t ni, const char *name)
-{
-	struct df_buf out = DF_BUF_INIT;
-	const char *who = NULL;
-	size_t j, s, e, wl = 0;
-	int group = strcmp(name, "groupadd") == 0, deb = strcmp(name, "adduser") == 0;
-	int system = 0, make_group = 0;
-	struct df_buf opts = DF_BUF_INIT;
-
-	if (ni != 0)
-		return fail(r->x, r->line, "%.*s with assignments or a wrapper", name, strlen(name));
-	for (j = 1; j < c->nwords; j++) {
-		const struct df_sh_word *w = &c->words[j];
-		char *v = wval(r, w);
-		const char *val = NULL;
-		size_t vl = 0;
-
-		if (!v || (w->flags & DF_SH_REDIR))
-			goto bad;
-		if (v[0] != '-') {
-			if (who)
-				goto bad;
-			who = r->base + w->off;
-			wl = w->len;
-			continue;
-		}
-		if (strcmp(v, "-r") == 0 || strcmp(v, "--system") == 0) {
-			system = 1;
-			continue;
-		}
-		if (strcmp(v, "-m") == 0 || strcmp(v, "--create-home") == 0 || strcmp(v, "-U") == 0 ||
-		    strcmp(v, "-l") == 0 || strcmp(v, "--no-log-init") == 0 || strcmp(v, "-f") == 0 ||
-		    strcmp(v, "--force") == 0 || strcmp(v, "--quiet") == 0 ||
-		    strcmp(v, "--disabled-login") == 0 || strcmp(v, "--disabled-password") == 0)
-			continue;
-		if (strcmp(v, "-M") == 0 || strcmp(v, "--no-create-home") == 0) {
-			df_buf_adds(&opts, " -H");
-			continue;
-		}
-		if (deb && strcmp(v, "--group") == 0) {
-			make_group = 1;
-			continue;
-		}
-		/* options with a value */
-		if (j + 1 < c->nwords) {
-			val = r->base + c->words[j + 1].off;
-			vl = c->words[j + 1].len;
-		}
-		if (!val)
-			goto bad;
-		if (strcmp(v, "-g") == 0 || strcmp(v, "--gid") == 0 || strcmp(v, "--ingroup") == 0) {
-			df_buf_adds(&opts, group ? " -g " : " -G ");
-		} else if (!group && (strcmp(v, "-u") == 0 || strcmp(v, "--uid") == 0)) {
-			df_buf_adds(&opts, " -u ");
-		} else if (!group && (strcmp(v, "-s") == 0 || strcmp(v, "--shell") == 0)) {
-			df_buf_adds(&opts, " -s ");
-		} else if (!group && (strcmp(v, "-d") == 0 || strcmp(v, "--home-dir") == 0 ||
-				      strcmp(v, "--home") == 0)) {
-			df_buf_adds(&opts, " -h ");
-		} else if (!group && (strcmp(v, "-c") == 0 || strcmp(v, "--comment") == 0 ||
-				      strcmp(v, "--gecos") == 0)) {
-			df_buf_adds(&opts, " -g ");
-		} else {
-			goto bad;
-		}
-		df_buf_add(&opts, val, vl);
-		j++;
-	}
-	if (!who)
-		goto bad;
-	if (group) {
-		df_buf_adds(&out, "addgroup");
-		if (system)
-			df_buf_adds(&out, " -S");
-	} else {
-		if (make_group) {
-			df_buf_adds(&out, "addgroup -S ");
-			df_buf_add(&out, who, wl);
-			df_buf_adds(&out, " && ");
-			df_buf_adds(&opts, " -G ");
-			df_buf_add(&opts, who, wl);
-		}
-		df_buf_adds(&out, "adduser -D");
-		if (system)
-			df_buf_adds(&out, " -S");
-	}
-	if (opts.len)
-		df_buf_add(&out, opts.ptr, opts.len);
-	df_buf_addc(&out, ' ');
-	df_buf_add(&out, who, wl);
-	s = df_inst_node_off(r->inst, r->base_off + c->off);
-	e = df_inst_node_off(r->inst, r->base_off + c->end - 1) + 1;
-	df_edits_add(&r->e, s, e, out.ptr, out.len);
-	df_buf_release(&out);
-	df_buf_release(&opts);
-	return KEEP;
-bad:
-	df_buf_release(&out);
-	df_buf_release(&opts);
-	return fail(r->x, r->line, "%.*s with options busybox does not have", name, strlen(name));
-}
-
-static const char *const untranslatable[] = {
-	"dpkg", "dpkg-reconfigure", "dpkg-query", "apt-key", "add-apt-repository",
-	"apt-add-repository", "apt-cache", "apt-mark", "apt-config", "debconf-set-selections",
-	"locale-gen", "update-locale", "localedef", "rpm", "yum-config-manager", "usermod",
-	"groupmod", "chsh", "update-alternatives", "gpasswd", "subscription-manager",
-};
-
-static const char *const pm_words[] = {
-	"apt-get", "apt", "aptitude", "yum", "dnf", "microdnf", "tdnf", "useradd", "groupadd",
-	"adduser", "/etc/apt", "sources.list", "/etc/yum.repos.d", "/var/lib/apt",
-};
-
-static int mentions_pm(struct df_span s)
-{
-	size_t k;
-
-	for (k = 0; k < sizeof(pm_words) / sizeof(pm_words[0]); k++)
-		if (pm_words[k][0] == '/' || strchr(pm_words[k], '.') ? has_text(s, pm_words[k])
-								       : has_word(s, pm_words[k]))
-			return 1;
-	for (k = 0; k < sizeof(untranslatable) / sizeof(untranslatable[0]); k++)
-		if (has_word(s, untranslatable[k]))
-			return 1;
-	return 0;
-}
-
-/* Translate (or, apply == 0, check) the RUN at node idx. *remove is set
- * when every command of it goes. */
-static int xlate_run(struct xl *x, size_t idx, int apply, int *remove)
-{
-	struct df_doc *doc = x->b->doc;
-	const struct df_node *n = &doc->nodes[idx];
-	const struct df_inst *inst = n->inst;
-	struct df_sh_script sc;
-	struct xrun r;
-	unsigned char *drop;
-	size_t k, h;
-	int rc = 0;
-
-	*remove = 0;
-	if (inst->json || inst->nheredocs) {
-		if (mentions_pm(inst->rest))
-			return fail(x, n->line, "a package step in %.*s", inst->json ? "exec form" :
-				    "a heredoc", 9);
-		for (h = 0; h < inst->nheredocs; h++)
-			if (mentions_pm(inst->heredocs[h].body))
-				return fail(x, n->line, "a package step in %.*s", "a heredoc", 9);
-		x->bash |= has_word(inst->rest, "bash");
-		return 0;
-	}
-	if (df_sh_parse(&doc->arena, inst->rest.ptr, inst->rest.len, &sc) < 0) {
-		if (mentions_pm(inst->rest))
-			return fail(x, n->line, "a package step in shell syntax dfix cannot "
-				    "read%.*s", "", 0);
-		return 0;
-	}
-	memset(&r, 0, sizeof(r));
-	r.x = x;
-	r.doc = doc;
-	r.inst = inst;
-	r.line = n->line;
-	r.base = inst->rest.ptr;
-	r.base_off = df_inst_log_off(inst, inst->rest);
-	drop = df_arena_alloc(&doc->arena, sc.ncmds + 1);
-	for (k = 0; k < sc.ncmds && rc == 0; k++) {
-		const struct df_sh_cmd *c = &sc.cmds[k];
-		int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(r.base, c) : -1;
-		const char *v, *bn;
-		size_t j;
-
-		for (j = 0; j < c->nwords; j++) {
-			struct df_span w = { r.base + c->words[j].off, c->words[j].len };
-
-			if (has_text(w, "/etc/apt") || has_text(w, "sources.list") ||
-			    has_text(w, "/etc/yum.repos.d"))
-				rc = fail(x, n->line, "a package step writes %.*s", w.ptr, w.len);
-			if (has_word(w, "bash"))
-				x->bash = 1;
-		}
-		if (ni < 0 || rc)
-			continue;
-		v = wval(&r, &c->words[ni]);
-		if (!v)
-			continue;
-		bn = strrchr(v, '/') ? strrchr(v, '/') + 1 : v;
-		if (strcmp(bn, "bash") == 0)
-			x->bash = 1;
-		{
-			int pm = strcmp(bn, "apt-get") == 0 || strcmp(bn, "apt") == 0 ||
-				 strcmp(bn, "aptitude") == 0 ? 1
-			       : strcmp(bn, "yum") == 0 || strcmp(bn, "dnf") == 0 ||
-				 strcmp(bn, "microdnf") == 0 || strcmp(bn, "tdnf") == 0 ? 2 : 0;
-			int us = strcmp(bn, "useradd") == 0 || strcmp(bn, "groupadd") == 0 ||
-				 strcmp(bn, "adduser") == 0;
-			int rm = strcmp(bn, "rm") == 0;
-			size_t u;
-
-			for (u = 0; u < sizeof(untranslatable) / sizeof(untranslatable[0]); u++)
-				if (strcmp(bn, untranslatable[u]) == 0)
-					rc = fail(x, n->line, "%.*s has no Alpine translation", bn,
-						  strlen(bn));
-			if (rc || (!pm && !us && !rm))
-				continue;
-			if (c->depth > 0 || sc.complex)
-				rc = fail(x, n->line, "a %.*s step inside a shell compound", bn,
-					  strlen(bn));
-			else if (pm)
-				rc = pkg_manager(&r, c, (size_t)ni, pm == 2);
-			else if (us)
-				rc = users(&r, c, (size_t)ni, bn);
-			else
-				rc = rm_caches(&r, c, (size_t)ni);
-			if (rc == DROP) {
-				drop[k] = 1;
-				rc = 0;
-			}
-		}
-	}
-	df_buf_release(&r.added);
-	if (rc == 0 && r.split)
-		rc = fail(x, n->line, "a word of a package step spans lines%.*s", "", 0);
-	if (rc < 0) {
-		df_edits_release(&r.e);
-		return -1;
-	}
-	/* the commands that go, with the operators that joined them */
-	for (k = 0; k < sc.ncmds; k++) {
-		size_t a = k, bk, s, e;
-
-		if (!drop[k])
-			continue;
-		while (k + 1 < sc.ncmds && drop[k + 1])
-			k++;
-		bk = k;
-		for (h = a; h <= bk; h++)
-			if (sc.cmds[h].op != DF_SH_OP_AND && sc.cmds[h].op != DF_SH_OP_SEMI &&
-			    sc.cmds[h].op != DF_SH_OP_NEWLINE && sc.cmds[h].op != DF_SH_OP_NONE)
-				goto ops;
-		if (a > 0 && sc.cmds[a - 1].op != DF_SH_OP_AND && sc.cmds[a - 1].op != DF_SH_OP_SEMI &&
-		    sc.cmds[a - 1].op != DF_SH_OP_NEWLINE)
-			goto ops;
-		if (bk + 1 < sc.ncmds) {
-			s = df_inst_node_off(inst, r.base_off + sc.cmds[a].off);
-			e = df_inst_node_off(inst, r.base_off + sc.cmds[bk + 1].off);
-		} else if (a > 0) {
-			s = df_inst_node_off(inst, r.base_off + sc.cmds[a - 1].end - 1) + 1;
-			e = df_inst_node_off(inst, r.base_off + sc.cmds[bk].end - 1) + 1;
-		} else {
-			*remove = 1;
-			df_edits_release(&r.e);
-			return 0;
-		}
-		df_edits_add(&r.e, s, e, "", 0);
-	}
-	if (!apply || !r.e.n) {
-		df_edits_release(&r.e);
-		return 0;
-	}
-	if (df_edits_apply(doc, idx, &r.e) < 0)
-		return fail(x, n->line, "the translated RUN does not parse%.*s", "", 0);
-	return 0;
-ops:
-	df_edits_release(&r.e);
-	return fail(x, n->line, "a package step joined by || or |%.*s", "", 0);
-}
-
-/* Check or apply the translation of every RUN on root r. */
-static int xlate_chain(struct xl *x, size_t r, int apply)
-{
-	struct bi *b = x->b;
-	size_t t, i;
-
-	/* backwards: removing a node does not move the ones still to do */
-	for (t = b->ns; t-- > 0;) {
-		if (b->root[t] != r)
-			continue;
-		for (i = b->st[t].end; i-- > b->st[t].from + 1;) {
-			const struct df_inst *inst = inst_at(b, i);
-			int remove;
-
-			if (!inst)
-				continue;
-			if (inst->cmd == DF_CMD_SHELL && has_text(inst->rest, "bash"))
-				x->bash = 1;
-			if (inst->cmd == DF_CMD_ONBUILD && mentions_pm(inst->rest))
-				return fail(x, b->doc->nodes[i].line, "a package step in %.*s",
-					    "ONBUILD", 7);
-			if (inst->cmd != DF_CMD_RUN)
-				continue;
-			if (df_pass_ignored(b->ctx, b->doc, i)) {
-				if (mentions_pm(inst->rest))
-					return fail(x, b->doc->nodes[i].line, "a package step under a "
-						    "dfix ignore pragma%.*s", "", 0);
-				continue;
-			}
-			if (xlate_run(x, i, apply, &remove) < 0)
-				return -1;
-			if (remove && apply)
-				df_doc_remove(b->doc, i, 1);
-		}
-	}
+	/* the last stage first: a removed RUN does not move the ones to do */
+	for (t = b->ns; t-- > 0;)
+		if (b->root[t] == r && df_apk_translate(x, b->st[t].from + 1, b->st[t].end, apply) < 0)
+			return -1;
 	return 0;
 }
 
@@ -1034,7 +512,7 @@ static void collect_installed(struct bi *b, size_t r, struct df_buf *set)
 							break;
 						continue;
 					}
-					set_add(set, w, strlen(w));
+					df_pkgset_add(set, w, strlen(w));
 				}
 			}
 		}
@@ -1081,7 +559,7 @@ static int bash_script(struct bi *b, size_t r, const char *name, size_t n)
 					while (first.len < len && text[first.len] != '\n')
 						first.len++;
 					bash = len > 2 && text[0] == '#' && text[1] == '!' &&
-					       has_text(first, "bash");
+					       df_apk_has_text(first, "bash");
 					free(text);
 				}
 				if (bash)
@@ -1117,10 +595,10 @@ static void used_tools(struct bi *b, size_t r, void (*fn)(void *, const char *, 
 
 			if (!inst)
 				continue;
-			if (inst->cmd == DF_CMD_SHELL && has_text(inst->rest, "bash"))
+			if (inst->cmd == DF_CMD_SHELL && df_apk_has_text(inst->rest, "bash"))
 				fn(arg, "bash", 4);
-			if (inst->cmd == DF_CMD_RUN && (has_text(inst->rest, "git+http") ||
-							has_text(inst->rest, "git+ssh")))
+			if (inst->cmd == DF_CMD_RUN && (df_apk_has_text(inst->rest, "git+http") ||
+							df_apk_has_text(inst->rest, "git+ssh")))
 				fn(arg, "git", 3);
 			if (inst->cmd != DF_CMD_RUN && inst->cmd != DF_CMD_CMD &&
 			    inst->cmd != DF_CMD_ENTRYPOINT && inst->cmd != DF_CMD_HEALTHCHECK)
@@ -1169,7 +647,7 @@ static void used_tools(struct bi *b, size_t r, void (*fn)(void *, const char *, 
 struct tools {
 	const char *from_kind, *to_kind; /* variant kinds */
 	int to_alpine;
-	const struct xl *x;
+	const struct df_apk *x;
 	struct df_buf need;  /* " pkg " to install */
 	struct df_buf names; /* "curl, git" for the finding */
 };
@@ -1199,13 +677,13 @@ static void tool_seen(void *arg, const char *p, size_t n)
 	if (!pkg)
 		return;
 	/* the first package provides the command; the rest go with it */
-	if (set_has(have, pkg, strcspn(pkg, " ")))
+	if (df_pkgset_has(have, pkg, strcspn(pkg, " ")))
 		return;
 	while (*pkg) {
 		size_t k = strcspn(pkg, " ");
 
-		if (k && !set_has(have, pkg, k) && !set_has(&tl->need, pkg, k)) {
-			set_add(&tl->need, pkg, k);
+		if (k && !df_pkgset_has(have, pkg, k) && !df_pkgset_has(&tl->need, pkg, k)) {
+			df_pkgset_add(&tl->need, pkg, k);
 			added = 1;
 		}
 		pkg += k;
@@ -1277,10 +755,20 @@ static int append_install(struct bi *b, size_t t, int apk, const struct df_buf *
 
 /* ---------------------------------------------------------------- the FROM edit */
 
+static int apply_edits(struct df_doc *doc, size_t idx, struct df_edits *e, int dry)
+{
+	if (dry) {
+		df_edits_release(e);
+		return 0;
+	}
+	return df_edits_apply(doc, idx, e);
+}
+
 /* Rewrite the image of stage r: same repository with tag new_tag, or
- * new_ref (another repository). Returns 0, or -1 with *why. */
+ * new_ref (another repository). Returns 0, or -1 with *why. With dry, only
+ * says whether it could (the new text is not parsed). */
 static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
-		     const char *new_ref, const char **why)
+		     const char *new_ref, const char **why, int dry)
 {
 	struct df_doc *doc = b->doc;
 	const struct df_inst *inst = doc->nodes[f->idx].inst;
@@ -1306,7 +794,7 @@ static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
 		df_edits_add(&e, s, en, t.ptr, t.len);
 		df_buf_release(&t);
 		*why = "the new FROM does not parse";
-		return df_edits_apply(doc, f->idx, &e);
+		return apply_edits(doc, f->idx, &e, dry);
 	}
 	/* FROM name:${VERSION}: change the literal suffix after the variable */
 	if (!new_ref && f->ref.has_tag) {
@@ -1323,7 +811,7 @@ static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
 			    memchr(f->word.ptr, '$', f->word.len - ol)) {
 				df_edits_add(&e, en - ol, en, new_tag + ver.len, nl - ver.len);
 				*why = "the new FROM does not parse";
-				return df_edits_apply(doc, f->idx, &e);
+				return apply_edits(doc, f->idx, &e, dry);
 			}
 		}
 	}
@@ -1361,7 +849,7 @@ static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
 				continue;
 			df_buf_addf(&p1, "$%s", nm);
 			df_buf_addf(&p2, "${%s", nm);
-			hit = has_text(o->logical, p2.ptr) || has_text(o->logical, p1.ptr);
+			hit = df_apk_has_text(o->logical, p2.ptr) || df_apk_has_text(o->logical, p1.ptr);
 			df_buf_release(&p1);
 			df_buf_release(&p2);
 			uses += hit;
@@ -1420,7 +908,7 @@ static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
 				df_edits_add(&e, vs, ve, t.ptr, t.len);
 				df_buf_release(&t);
 				*why = "the new ARG does not parse";
-				rc = df_edits_apply(doc, i, &e);
+				rc = apply_edits(doc, i, &e, dry);
 				return rc;
 			}
 		}
@@ -1555,15 +1043,15 @@ static int go_builder(struct bi *b, size_t t, int *cgo_off)
 			if (!inst)
 				continue;
 			if ((inst->cmd == DF_CMD_RUN || inst->cmd == DF_CMD_ENV ||
-			     inst->cmd == DF_CMD_ARG) && has_text(inst->logical, "CGO_ENABLED=0"))
+			     inst->cmd == DF_CMD_ARG) && df_apk_has_text(inst->logical, "CGO_ENABLED=0"))
 				*cgo_off = 1;
-			if ((inst->cmd == DF_CMD_ENV) && has_word(inst->logical, "CGO_ENABLED") &&
-			    has_word(inst->logical, "0"))
+			if ((inst->cmd == DF_CMD_ENV) && df_apk_has_word(inst->logical, "CGO_ENABLED") &&
+			    df_apk_has_word(inst->logical, "0"))
 				*cgo_off = 1;
-			if (inst->cmd == DF_CMD_RUN && has_text(inst->logical, "CGO_ENABLED=1"))
+			if (inst->cmd == DF_CMD_RUN && df_apk_has_text(inst->logical, "CGO_ENABLED=1"))
 				*cgo_off = -1;
-			if (inst->cmd == DF_CMD_RUN && has_word(inst->rest, "go") &&
-			    (has_word(inst->rest, "build") || has_word(inst->rest, "install")))
+			if (inst->cmd == DF_CMD_RUN && df_apk_has_word(inst->rest, "go") &&
+			    (df_apk_has_word(inst->rest, "build") || df_apk_has_word(inst->rest, "install")))
 				go = 1;
 		}
 		if (df_from_read(b->doc, b->st, b->ns, s, &f) < 0)
@@ -1667,23 +1155,276 @@ static void note_keep_build(struct bi *b, const struct plan *p, size_t r, uint32
 
 static void read_stages(struct bi *b);
 
+/* Move root stage r to newtag (same repository) or newref (another one,
+ * "" when not): the package steps translated when the target is Alpine (x
+ * holds what checking them found), the FROM edited, and the commands the
+ * new image lacks installed (tl->names lists them; the caller releases
+ * tl->need and tl->names). Returns 1; 0 when nothing changed (noted); -1
+ * when package steps may be half-translated. */
+static int apply_move(struct bi *b, size_t r, struct plan *p, const char *newtag,
+		      const char *newref, struct df_apk *x, struct tools *tl)
+{
+	struct df_ctx *ctx = b->ctx;
+	struct df_doc *doc = b->doc;
+	uint32_t line = doc->nodes[p->f.idx].line;
+	const char *why = NULL;
+
+	/* commands the new image lacks */
+	memset(tl, 0, sizeof(*tl));
+	{
+		const struct df_variant *tv;
+		const char *tpkg;
+
+		if (newref[0]) {
+			struct df_imageref nr;
+			const struct df_image *ni;
+
+			df_imageref_parse(newref, strlen(newref), &nr);
+			ni = df_image_lookup(&nr);
+			tv = ni ? df_variant_lookup(ni, nr.tag, NULL) : NULL;
+		} else {
+			struct df_span nt = { newtag, strlen(newtag) };
+
+			tv = df_variant_lookup(p->img, nt, NULL);
+		}
+		tpkg = tv && tv->pkg ? tv->pkg : "";
+		tl->from_kind = p->var->kind;
+		tl->to_kind = tv ? tv->kind : "slim";
+		tl->to_alpine = strcmp(tpkg, "apk") == 0;
+		tl->x = x;
+		if (!tl->to_alpine)
+			collect_installed(b, r, &x->native);
+		used_tools(b, r, tool_seen, tl);
+		if (tl->to_alpine && x->bash && !df_pkgset_has(&x->apk, "bash", 4) &&
+		    !df_pkgset_has(&tl->need, "bash", 4) && strcmp(p->var->kind, "alpine") != 0) {
+			df_pkgset_add(&tl->need, "bash", 4);
+			if (tl->names.len)
+				df_buf_adds(&tl->names, ", ");
+			df_buf_adds(&tl->names, "bash");
+		}
+		if (tl->need.len && strcmp(tpkg, "apk") != 0 && strcmp(tpkg, "apt") != 0) {
+			note(ctx, line, "%.*s: the smaller variant lacks %s",
+				    (int)p->f.word.len, p->f.word.ptr, tl->names.ptr);
+			return 0;
+		}
+	}
+
+	/* apply: package steps (later nodes first), then the FROM, then the
+	 * install of missing commands right after it */
+	if (tl->to_alpine && strcmp(p->var->pkg ? p->var->pkg : "", "apk") != 0) {
+		memset(x->why, 0, sizeof(x->why));
+		df_buf_reset(&x->apk);
+		if (xlate_chain(x, b, r, 1) < 0) {
+			/* some RUNs may be translated already: drop the whole run */
+			note(ctx, line, "%.*s stays: %s", (int)p->f.word.len,
+				    p->f.word.ptr, x->why);
+			return -1;
+		}
+		read_stages(b); /* RUNs may have gone */
+	}
+	if (edit_from(b, &p->f, newref[0] ? NULL : newtag, newref[0] ? newref : NULL, &why, 0) < 0) {
+		note(ctx, line, "%.*s: %s%s%s would be smaller, not changed: %s",
+			    (int)p->f.word.len, p->f.word.ptr, newref[0] ? "" : p->key,
+			    newref[0] ? "" : ":", newref[0] ? newref : newtag, why);
+		return 0;
+	}
+	if (tl->need.len && append_install(b, r, tl->to_alpine, &tl->need) < 0) {
+		struct df_buf ins = DF_BUF_INIT;
+		size_t at = p->f.idx + 1;
+
+		if (tl->to_alpine)
+			df_buf_addf(&ins, "RUN apk add --no-cache%.*s", (int)tl->need.len - 1,
+				    tl->need.ptr);
+		else
+			df_buf_addf(&ins, "RUN apt-get update && apt-get install -y "
+				    "--no-install-recommends%.*s && rm -rf /var/lib/apt/lists/*",
+				    (int)tl->need.len - 1, tl->need.ptr);
+		if (df_doc_insert(doc, at, ins.ptr, ins.len) < 0)
+			tl->names.len = 0;
+		df_buf_release(&ins);
+	}
+	return 1;
+}
+
+
 /* Choose and apply the change for root stage r. Returns the changes made,
  * or -1 when the tree is half-edited and must be dropped. */
+/* The packages of the stages on root r cannot go to Alpine (and why)? */
+static const char *pkg_steps_bad(struct bi *b, size_t r, const struct plan *p,
+				 struct df_apk *x)
+{
+	if (strcmp(p->var->pkg ? p->var->pkg : "", "apk") == 0)
+		return NULL;
+	if (!p->var->pkg && (chain_run_has(b, r, "yum", 1, NULL) ||
+			     chain_run_has(b, r, "microdnf", 1, NULL) ||
+			     chain_run_has(b, r, "dnf", 1, NULL) ||
+			     chain_run_has(b, r, "apt-get", 1, NULL)))
+		return "dfix does not know this image's package manager";
+	if (xlate_chain(x, b, r, 0) < 0)
+		return x->why;
+	return NULL;
+}
+
+/* Gems with C extensions compile in place: the full image has the compiler,
+ * slim and alpine do not. */
+static int gems_need_compiler(struct bi *b, size_t r, const struct plan *p)
+{
+	return strcmp(p->var->kind, "full") == 0 && strcmp(p->img->family, "ruby") == 0 &&
+	       (chain_run_has(b, r, "bundle", 1, NULL) || chain_run_has(b, r, "gem", 1, NULL)) &&
+	       !chain_run_has(b, r, "build-essential", 1, NULL) &&
+	       !chain_run_has(b, r, "build-base", 1, NULL) && !chain_run_has(b, r, "gcc", 1, NULL);
+}
+
+/* A builder on a full Python image installs packages without installing a
+ * compiler: those without a musl wheel would not build on Alpine. */
+static int wheels_need_compiler(struct bi *b, size_t q, const struct plan *p)
+{
+	static const char *const tools[] = { "pip", "pip3", "poetry", "pipenv", "uv" };
+	size_t k;
+
+	if (strcmp(p->var->kind, "full") != 0 || strcmp(p->img->family, "python") != 0 ||
+	    chain_run_has(b, q, "build-essential", 1, NULL) ||
+	    chain_run_has(b, q, "build-base", 1, NULL) || chain_run_has(b, q, "gcc", 1, NULL))
+		return 0;
+	for (k = 0; k < sizeof(tools) / sizeof(tools[0]); k++)
+		if (chain_run_has(b, q, tools[k], 1, NULL))
+			return 1;
+	return 0;
+}
+
+/* Can root stage q, a builder whose output the stage being decided copies,
+ * move to Alpine with it? NULL when it can (*p is read, newtag set, x holds
+ * the check of its package steps); otherwise why not, in buf. */
+static const char *builder_check(struct bi *b, size_t q, struct plan *p, char *newtag,
+				 size_t ntcap, struct df_apk *x, char *buf, size_t cap)
+{
+	const char *bad = NULL, *why = NULL;
+
+	memset(p, 0, sizeof(*p));
+	if (df_from_read(b->doc, b->st, b->ns, q, &p->f) < 0 || p->f.stage >= 0 ||
+	    !p->f.resolved || p->f.windows ||
+	    !df_imageref_key(&p->f.ref, p->key, sizeof(p->key), &p->mirror) ||
+	    !(p->img = df_image_get(p->key)) ||
+	    !(p->var = df_variant_lookup(p->img, p->f.ref.tag, &p->version))) {
+		snprintf(buf, cap, "dfix does not know the variant of its image");
+		return buf;
+	}
+	if (!p->version.len || df_span_eq(p->version, "latest")) {
+		if (!p->img->pin) {
+			snprintf(buf, cap, "dfix does not know the version of %.*s",
+				 (int)p->f.word.len, p->f.word.ptr);
+			return buf;
+		}
+		p->version.ptr = p->img->pin;
+		p->version.len = strlen(p->img->pin);
+	}
+	if (df_pass_ignored(b->ctx, b->doc, b->st[q].from))
+		bad = "its FROM is under a dfix ignore pragma";
+	else if (p->f.ref.has_digest)
+		bad = "its image is pinned by digest, and dfix never unpins";
+	else if (df_variant_target(p->var, "alpine", p->version, newtag, ntcap) < 0 ||
+		 strchr(newtag, ':'))
+		bad = "dfix knows no Alpine variant of its image";
+	if (!bad && strcmp(p->img->family, "node") == 0)
+		bad = node_musl(b, q, buf, cap);
+	if (!bad)
+		bad = glibc_downloads(b, q, buf, cap);
+	if (!bad)
+		bad = glibc_copies(b, q, buf, cap);
+	if (!bad && gems_need_compiler(b, q, p))
+		bad = "bundle install builds native gems with the compiler the full image has";
+	if (!bad && wheels_need_compiler(b, q, p))
+		bad = "pip builds the packages that have no musl wheel with the compiler the full "
+		      "image has";
+	if (!bad)
+		bad = pkg_steps_bad(b, q, p, x);
+	if (!bad && edit_from(b, &p->f, newtag, NULL, &why, 1) < 0)
+		bad = why;
+	if (bad && bad != buf) {
+		snprintf(buf, cap, "%s", bad);
+		bad = buf;
+	}
+	return bad;
+}
+
+/* Move the builders in b->mates to Alpine, the runtime root r having moved:
+ * one finding each. Returns 0, or -1 when one could not move after all. */
+static int move_builders(struct bi *b, size_t r)
+{
+	size_t k, j;
+	char rl[200], why[600];
+
+	/* the last stage first: its edits do not move the earlier ones */
+	for (k = 1; k < b->nmates; k++)
+		for (j = k; j > 0 && b->mates[j - 1] < b->mates[j]; j--) {
+			size_t tmp = b->mates[j];
+
+			b->mates[j] = b->mates[j - 1];
+			b->mates[j - 1] = tmp;
+		}
+	stage_label(b, r, rl, sizeof(rl));
+	for (k = 0; k < b->nmates; k++) {
+		size_t q = b->mates[k];
+		struct plan mp;
+		struct df_apk xm;
+		struct tools tl;
+		char mtag[256];
+		uint32_t line = 0;
+		int rc = -1;
+
+		read_stages(b);
+		df_apk_init(&xm, b->ctx, b->doc);
+		memset(&tl, 0, sizeof(tl));
+		if (!builder_check(b, q, &mp, mtag, sizeof(mtag), &xm, why, sizeof(why))) {
+			line = b->doc->nodes[mp.f.idx].line;
+			rc = apply_move(b, q, &mp, mtag, "", &xm, &tl);
+		}
+		if (rc > 0) {
+			struct df_buf msg = DF_BUF_INIT;
+
+			df_buf_addf(&msg, "%s \xe2\x86\x92 %.*s:%s: stage %s moves to Alpine and "
+				    "copies build output from this stage, so the builder switches "
+				    "too, to keep the same libc (musl)", mp.f.resolved,
+				    (int)(mp.f.ref.has_tag ? (size_t)(mp.f.ref.tag.ptr -
+								      mp.f.resolved) - 1
+							   : mp.f.ref.text.len),
+				    mp.f.resolved, mtag, rl);
+			if (xm.native.len)
+				df_buf_adds(&msg, "; package steps translated to apk");
+			if (tl.names.len)
+				df_buf_addf(&msg, "; installs %s, which the smaller image lacks",
+					    tl.names.ptr);
+			df_ctx_finding(b->ctx, NULL, line, "%s", msg.ptr);
+			df_buf_release(&msg);
+		}
+		df_buf_release(&tl.need);
+		df_buf_release(&tl.names);
+		df_apk_release(&xm);
+		if (rc <= 0)
+			return -1;
+	}
+	read_stages(b);
+	return 0;
+}
+
 static int do_root(struct bi *b, size_t r)
 {
 	struct df_ctx *ctx = b->ctx;
 	struct df_doc *doc = b->doc;
 	struct plan p;
-	const char *policy, *why = NULL, *fall = NULL, *chosen_key = NULL;
-	char newtag[256], newref[512], reason[300], full[600];
+	const char *policy, *why = NULL, *fall = NULL, *chosen_key = NULL, *forced = NULL;
+	char newtag[256], newref[512], reason[600], full[600], label[200];
 	struct df_buf msg = DF_BUF_INIT;
-	struct xl x;
+	struct df_apk x;
 	struct tools tl;
 	uint32_t line;
 	int final_root = r == b->ns - 1, java_runtime = 0, changes = 0;
-	size_t t;
+	long musl_mate = -1;
+	size_t t, k;
 
 	memset(&p, 0, sizeof(p));
+	memset(b->along, 0, b->ns + 1);
+	b->nmates = 0;
 	if (df_from_read(doc, b->st, b->ns, r, &p.f) < 0 || p.f.stage >= 0 || !p.f.resolved ||
 	    p.f.ref.scratch || p.f.windows)
 		return 0;
@@ -1711,7 +1452,7 @@ static int do_root(struct bi *b, size_t r)
 					    "instead", (int)p.f.word.len, p.f.word.ptr, dl);
 				return 0;
 			}
-			if (edit_from(b, &p.f, NULL, dl, &why) < 0) {
+			if (edit_from(b, &p.f, NULL, dl, &why, 0) < 0) {
 				note(ctx, line, "%.*s -> %s not done: %s",
 					    (int)p.f.word.len, p.f.word.ptr, dl, why);
 				return 0;
@@ -1745,9 +1486,28 @@ static int do_root(struct bi *b, size_t r)
 	if (!policy)
 		policy = p.img->lean;
 
+	/* the builders whose output it copies: glibc ones must move with it to
+	 * Alpine, a musl one keeps it off glibc */
+	if (libc_family(p.img->family)) {
+		size_t n = 0;
+
+		builders_of(b, r, p.img->family);
+		for (k = 0; k < b->nmates; k++) {
+			const struct df_image *mi;
+			const struct df_variant *mv = root_variant(b, b->mates[k], &mi);
+
+			if (mv && strcmp(mv->libc, "musl") == 0) {
+				if (musl_mate < 0)
+					musl_mate = (long)b->mates[k];
+			} else {
+				b->mates[n++] = b->mates[k];
+			}
+		}
+		b->nmates = n;
+	}
+
 	/* which variant */
 	if (strcmp(p.img->family, "java") == 0) {
-		size_t k;
 		static const char *const jdk_words[] = {
 			"javac", "mvn", "mvnw", "gradle", "gradlew", "jar", "jlink", "jpackage",
 			"jdeps", "native-image", "sbt", "lein", "ant",
@@ -1764,7 +1524,8 @@ static int do_root(struct bi *b, size_t r)
 				const struct df_inst *inst = inst_at(b, i);
 
 				if (inst && (inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT) &&
-				    (has_word(inst->rest, "java") || has_text(inst->rest, ".jar")))
+				    (df_apk_has_word(inst->rest, "java") ||
+				     df_apk_has_text(inst->rest, ".jar")))
 					java_runtime = 1;
 			}
 		}
@@ -1781,7 +1542,7 @@ static int do_root(struct bi *b, size_t r)
 
 				if (inst && (inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT))
 					for (k = 0; k < sizeof(jdk_words) / sizeof(jdk_words[0]); k++)
-						if (has_word(inst->rest, jdk_words[k]))
+						if (df_apk_has_word(inst->rest, jdk_words[k]))
 							java_runtime = 0;
 			}
 		}
@@ -1811,10 +1572,20 @@ static int do_root(struct bi *b, size_t r)
 	if (strcmp(chosen_key, "slim") != 0 && strcmp(chosen_key, "alpine") != 0 &&
 	    strcmp(chosen_key, "jre") != 0 && strcmp(chosen_key, "jre-alpine") != 0)
 		return 0;
+	if (musl_mate >= 0 && strcmp(p.var->libc, "musl") != 0 && !strstr(chosen_key, "alpine")) {
+		/* build output made on musl does not go to a glibc image */
+		forced = chosen_key;
+		chosen_key = "alpine";
+	}
 	if (df_variant_target(p.var, chosen_key, p.version, newtag, sizeof(newtag)) < 0) {
 		/* no JRE on Alpine for this image: its Alpine JDK then */
 		if (strcmp(chosen_key, "jre-alpine") != 0 ||
 		    df_variant_target(p.var, "alpine", p.version, newtag, sizeof(newtag)) < 0) {
+			if (b->nmates && strcmp(p.var->libc, "musl") == 0)
+				note(ctx, line, "%.*s (musl) copies build output from stage %s, "
+				     "which builds on glibc: native code built there may not load "
+				     "here; build it on the Alpine variant too", (int)p.f.word.len,
+				     p.f.word.ptr, stage_label(b, b->mates[0], label, sizeof(label)));
 			note_keep_build(b, &p, r, line);
 			return 0;
 		}
@@ -1822,38 +1593,60 @@ static int do_root(struct bi *b, size_t r)
 	}
 
 	/* Alpine: what would break on musl or without apt */
-	memset(&x, 0, sizeof(x));
-	x.b = b;
+	df_apk_init(&x, ctx, doc);
 	if (strstr(chosen_key, "alpine")) {
 		const char *bad = NULL;
 
-		if (strcmp(p.img->family, "node") == 0)
+		/* node modules built by a musl builder are fine: check only what
+		 * the stage installs itself */
+		if (strcmp(p.img->family, "node") == 0 &&
+		    (musl_mate < 0 || chain_run_has(b, r, "npm", 1, NULL) ||
+		     chain_run_has(b, r, "yarn", 1, NULL) || chain_run_has(b, r, "pnpm", 1, NULL)))
 			bad = node_musl(b, r, reason, sizeof(reason));
 		if (!bad)
 			bad = glibc_downloads(b, r, reason, sizeof(reason));
 		if (!bad)
 			bad = glibc_copies(b, r, reason, sizeof(reason));
-		if (!bad && strcmp(p.var->pkg ? p.var->pkg : "", "apk") != 0) {
-			if (!p.var->pkg && (chain_run_has(b, r, "yum", 1, NULL) ||
-					    chain_run_has(b, r, "microdnf", 1, NULL) ||
-					    chain_run_has(b, r, "dnf", 1, NULL) ||
-					    chain_run_has(b, r, "apt-get", 1, NULL)))
-				bad = "dfix does not know this image's package manager";
-			else if (xlate_chain(&x, r, 0) < 0)
-				bad = x.why;
+		if (!bad)
+			bad = pkg_steps_bad(b, r, &p, &x);
+		/* the builders it copies from must come along */
+		for (k = 0; !bad && k < b->nmates; k++) {
+			struct plan mp;
+			struct df_apk xm;
+			char mtag[256], mwhy[300];
+
+			df_apk_init(&xm, ctx, doc);
+			if (builder_check(b, b->mates[k], &mp, mtag, sizeof(mtag), &xm, mwhy,
+					  sizeof(mwhy))) {
+				struct df_span img = b->st[b->mates[k]].image;
+
+				snprintf(reason, sizeof(reason), "the builder stage %s (%.*s) "
+					 "cannot move to Alpine too (%s), and it must use the same "
+					 "libc as this stage",
+					 stage_label(b, b->mates[k], label, sizeof(label)),
+					 (int)img.len, img.ptr ? img.ptr : "", mwhy);
+				bad = reason;
+			}
+			df_apk_release(&xm);
+		}
+		if (bad && musl_mate >= 0) {
+			note(ctx, line, "%.*s stays: stage %s, whose build output it copies, is "
+			     "on Alpine (musl), so it cannot move to a glibc image, and not to "
+			     "Alpine, because %s", (int)p.f.word.len, p.f.word.ptr,
+			     stage_label(b, (size_t)musl_mate, label, sizeof(label)), bad);
+			goto out;
 		}
 		if (bad) {
 			const char *fk = strcmp(chosen_key, "jre-alpine") == 0 ? "jre" : "slim";
 
+			b->nmates = 0;
 			fall = bad;
 			if (bad != reason) {
 				snprintf(reason, sizeof(reason), "%s", bad);
 				fall = reason;
 			}
-			df_buf_release(&x.apk);
-			df_buf_release(&x.native);
-			memset(&x, 0, sizeof(x));
-			x.b = b;
+			df_apk_release(&x);
+			df_apk_init(&x, ctx, doc);
 			if (df_variant_target(p.var, fk, p.version, newtag, sizeof(newtag)) < 0) {
 				note(ctx, line, "%.*s stays: not alpine, because %s",
 						    (int)p.f.word.len, p.f.word.ptr, fall);
@@ -1862,12 +1655,7 @@ static int do_root(struct bi *b, size_t r)
 			chosen_key = fk;
 		}
 	}
-	/* gems with C extensions compile in place: the full image has the
-	 * compiler, slim and alpine do not */
-	if (strcmp(p.var->kind, "full") == 0 && strcmp(p.img->family, "ruby") == 0 &&
-	    (chain_run_has(b, r, "bundle", 1, NULL) || chain_run_has(b, r, "gem", 1, NULL)) &&
-	    !chain_run_has(b, r, "build-essential", 1, NULL) &&
-	    !chain_run_has(b, r, "build-base", 1, NULL) && !chain_run_has(b, r, "gcc", 1, NULL)) {
+	if (gems_need_compiler(b, r, &p)) {
 		note(ctx, line, "%.*s stays: bundle install builds native gems with the compiler "
 		     "the full image has and %s lacks; build them in a separate stage",
 		     (int)p.f.word.len, p.f.word.ptr, newtag);
@@ -1910,82 +1698,11 @@ static int do_root(struct bi *b, size_t r)
 		goto out;
 	}
 
-	/* commands the new image lacks */
-	memset(&tl, 0, sizeof(tl));
-	{
-		const struct df_variant *tv;
-		const char *tpkg;
-
-		if (newref[0]) {
-			struct df_imageref nr;
-			const struct df_image *ni;
-
-			df_imageref_parse(newref, strlen(newref), &nr);
-			ni = df_image_lookup(&nr);
-			tv = ni ? df_variant_lookup(ni, nr.tag, NULL) : NULL;
-		} else {
-			struct df_span nt = { newtag, strlen(newtag) };
-
-			tv = df_variant_lookup(p.img, nt, NULL);
-		}
-		tpkg = tv && tv->pkg ? tv->pkg : "";
-		tl.from_kind = p.var->kind;
-		tl.to_kind = tv ? tv->kind : "slim";
-		tl.to_alpine = strcmp(tpkg, "apk") == 0;
-		tl.x = &x;
-		if (!tl.to_alpine)
-			collect_installed(b, r, &x.native);
-		used_tools(b, r, tool_seen, &tl);
-		if (tl.to_alpine && x.bash && !set_has(&x.apk, "bash", 4) &&
-		    !set_has(&tl.need, "bash", 4) && strcmp(p.var->kind, "alpine") != 0) {
-			set_add(&tl.need, "bash", 4);
-			if (tl.names.len)
-				df_buf_adds(&tl.names, ", ");
-			df_buf_adds(&tl.names, "bash");
-		}
-		if (tl.need.len && strcmp(tpkg, "apk") != 0 && strcmp(tpkg, "apt") != 0) {
-			note(ctx, line, "%.*s: the smaller variant lacks %s",
-				    (int)p.f.word.len, p.f.word.ptr, tl.names.ptr);
-			goto out_tools;
-		}
-	}
-
-	/* apply: package steps (later nodes first), then the FROM, then the
-	 * install of missing commands right after it */
-	if (tl.to_alpine && strcmp(p.var->pkg ? p.var->pkg : "", "apk") != 0) {
-		memset(x.why, 0, sizeof(x.why));
-		df_buf_reset(&x.apk);
-		if (xlate_chain(&x, r, 1) < 0) {
-			/* some RUNs may be translated already: drop the whole run */
-			note(ctx, line, "%.*s stays: %s", (int)p.f.word.len,
-				    p.f.word.ptr, x.why);
-			changes = -1;
-			goto out_tools;
-		}
-		read_stages(b); /* RUNs may have gone */
-	}
-	if (edit_from(b, &p.f, newref[0] ? NULL : newtag, newref[0] ? newref : NULL, &why) < 0) {
-		note(ctx, line, "%.*s: %s%s%s would be smaller, not changed: %s",
-			    (int)p.f.word.len, p.f.word.ptr, newref[0] ? "" : p.key,
-			    newref[0] ? "" : ":", newref[0] ? newref : newtag, why);
+	changes = apply_move(b, r, &p, newtag, newref, &x, &tl);
+	if (changes <= 0)
 		goto out_tools;
-	}
-	changes = 1;
-	if (tl.need.len && append_install(b, r, tl.to_alpine, &tl.need) < 0) {
-		struct df_buf ins = DF_BUF_INIT;
-		size_t at = p.f.idx + 1;
-
-		if (tl.to_alpine)
-			df_buf_addf(&ins, "RUN apk add --no-cache%.*s", (int)tl.need.len - 1,
-				    tl.need.ptr);
-		else
-			df_buf_addf(&ins, "RUN apt-get update && apt-get install -y "
-				    "--no-install-recommends%.*s && rm -rf /var/lib/apt/lists/*",
-				    (int)tl.need.len - 1, tl.need.ptr);
-		if (df_doc_insert(doc, at, ins.ptr, ins.len) < 0)
-			tl.names.len = 0;
-		df_buf_release(&ins);
-	}
+	if (!tl.to_alpine)
+		b->nmates = 0;
 	{
 		char to[700];
 
@@ -2017,6 +1734,17 @@ static int do_root(struct bi *b, size_t r)
 			df_buf_adds(&msg, "; nothing in the stage needs glibc");
 		else if (java_runtime && strcmp(chosen_key, "jre") == 0)
 			df_buf_adds(&msg, "; the stage only runs Java, so the JRE is enough");
+		if (forced)
+			df_buf_addf(&msg, "; alpine rather than %s: stage %s, whose build output "
+				    "it copies, is on Alpine (musl)", forced,
+				    stage_label(b, (size_t)musl_mate, label, sizeof(label)));
+		for (k = 0; k < b->nmates; k++)
+			df_buf_addf(&msg, "%s%s", k > 0 ? ", "
+				    : b->nmates > 1 ? "; its builder stages " : "; its builder stage ",
+				    stage_label(b, b->mates[k], label, sizeof(label)));
+		if (b->nmates)
+			df_buf_addf(&msg, " move%s to Alpine too, to keep the same libc",
+				    b->nmates == 1 ? "s" : "");
 		if (tl.to_alpine && x.native.len)
 			df_buf_adds(&msg, "; package steps translated to apk");
 		if (tl.names.len)
@@ -2024,18 +1752,20 @@ static int do_root(struct bi *b, size_t r)
 		if (!tl.to_alpine && strcmp(p.img->family, "python") == 0 &&
 		    strcmp(p.var->kind, "full") == 0 &&
 		    (chain_run_has(b, r, "pip", 1, NULL) || chain_run_has(b, r, "pip3", 1, NULL)) &&
-		    !set_has(&x.native, "build-essential", 15) && !set_has(&x.native, "gcc", 3))
+		    !df_pkgset_has(&x.native, "build-essential", 15) &&
+		    !df_pkgset_has(&x.native, "gcc", 3))
 			df_buf_adds(&msg, "; slim has no compiler: a package pip must build from "
 				    "source needs build-essential");
 		df_ctx_finding(ctx, NULL, line, "%s", msg.ptr);
 	}
+	if (b->nmates && move_builders(b, r) < 0)
+		changes = -1;
 out_tools:
 	df_buf_release(&tl.need);
 	df_buf_release(&tl.names);
 out:
 	df_buf_release(&msg);
-	df_buf_release(&x.apk);
-	df_buf_release(&x.native);
+	df_apk_release(&x);
 	return changes;
 }
 
@@ -2064,6 +1794,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	b.ctx = ctx;
 	b.doc = doc;
 	read_stages(&b);
+	b.mates = df_xcalloc(b.ns + 1, sizeof(*b.mates));
+	b.along = df_xcalloc(b.ns + 1, 1);
 	/* the roots whose stages reach the final image */
 	reaches = df_xcalloc(b.ns + 1, 1);
 	for (s = 0; s < b.ns; s++)
@@ -2089,6 +1821,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 			read_stages(&b);
 	}
 	free(reaches);
+	free(b.mates);
+	free(b.along);
 	free(b.root);
 	free(b.st);
 	return changes;
