@@ -152,6 +152,9 @@ struct df_doc {
 	struct df_diag *diags;   /* malloc'ed array of errors BuildKit would report */
 	size_t ndiags, diagcap;
 	struct df_arena arena;
+	unsigned long edits;     /* bumped by every change to the node list (the
+				    edit helpers, and passes that splice nodes
+				    themselves must bump it too) */
 };
 
 /* Parse bytes into a CST. Never fails: problems become DF_ERROR nodes and

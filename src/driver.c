@@ -213,6 +213,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			const struct df_pass *pass = df_passes[p];
 			size_t keep = ctx->nfindings;
 			struct df_doc *after;
+			unsigned long edits;
 			int n;
 
 			if (!ctx->enabled[p] || pass->level > ctx->level ||
@@ -228,6 +229,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				memcpy(snap, doc->nodes, doc->nnodes * sizeof(*snap));
 				nsnap = doc->nnodes;
 			}
+			edits = doc->edits;
 			ctx->current = pass;
 			n = pass->run(ctx, doc);
 			ctx->current = NULL;
@@ -253,8 +255,15 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				if (line >= 1)
 					ctx->findings[k].line = orig[(line <= norig ? line : norig) - 1];
 			}
-			if (n <= 0)
+			if (n <= 0) {
+				if (doc->edits != edits) {
+					/* it edited, then gave up: throw its tree away */
+					df_doc_free(doc);
+					drop_findings(ctx, keep);
+					doc = df_doc_parse(cur.ptr, cur.len);
+				}
 				continue;
+			}
 			df_buf_reset(&next);
 			df_doc_print(doc, &next);
 			if (next.len == cur.len && memcmp(next.ptr, cur.ptr, cur.len) == 0) {

@@ -54,6 +54,7 @@ static int splice(struct df_doc *doc, size_t idx, size_t remove, const char *tex
 		doc->nodes[idx + i].line = line;
 	}
 	doc->nnodes = doc->nnodes - remove + n;
+	doc->edits++;
 	df_arena_adopt(&doc->arena, &frag->arena);
 	df_doc_free(frag);
 	return 0;
@@ -123,6 +124,7 @@ void df_doc_remove(struct df_doc *doc, size_t idx, size_t count)
 	memmove(doc->nodes + idx, doc->nodes + idx + count,
 		(doc->nnodes - idx - count) * sizeof(*doc->nodes));
 	doc->nnodes -= count;
+	doc->edits++;
 }
 
 void df_doc_move(struct df_doc *doc, size_t from, size_t count, size_t to)
@@ -142,6 +144,7 @@ void df_doc_move(struct df_doc *doc, size_t from, size_t count, size_t to)
 		memcpy(doc->nodes + to - count, tmp, count * sizeof(*tmp));
 	}
 	free(tmp);
+	doc->edits++;
 }
 
 size_t df_doc_owned_start(const struct df_doc *doc, size_t idx)

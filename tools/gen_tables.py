@@ -43,9 +43,9 @@ useradd/groupadd -> adduser/addgroup; apt-get update/clean and rm -rf
 /var/lib/apt/lists/* dropped). The commands the stage uses that the smaller
 image lacks (curl, git, bash, ...) are installed. A Ruby stage that runs
 bundle install keeps the full image (native gems need its compiler). A
-digest-pinned FROM is never unpinned: it is reported. Windows images,
-development containers and stages that only build (and are copied from)
-are left alone.
+digest-pinned FROM is never unpinned: it is reported. Builders of the same
+family the runtime copies from move with it (same libc), or the runtime
+stays -slim. Windows images and dev containers are left alone.
 
 Image table: transforms/images.tsv (DFIX_IMAGES=file overrides rows).
 Package names: transforms/packages.tsv (DFIX_PACKAGES=file).

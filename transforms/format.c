@@ -909,6 +909,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		if (!dead[i])
 			doc->nodes[w++] = doc->nodes[i];
 	doc->nnodes = w;
+	doc->edits++;
 	free(dead);
 	free(f.segs);
 	free(f.ch);

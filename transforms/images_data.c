@@ -334,7 +334,7 @@ const char *const df_images_tsv[] = {
 
 const char *const df_packages_tsv[] = {
 	"apt\tbuild-essential\tbuild-base",
-	"apt\tgcc\tgcc",
+	"apt\tgcc\tgcc musl-dev",
 	"apt\tg++\tg++",
 	"apt\tcpp\tgcc",
 	"apt\tmake\tmake",
@@ -510,7 +510,7 @@ const char *const df_packages_tsv[] = {
 	"apt\tlibxrender1\tlibxrender",
 	"apt\topenjdk-17-jre-headless\topenjdk17-jre-headless",
 	"apt\topenjdk-17-jdk-headless\topenjdk17-jdk",
-	"rpm\tgcc\tgcc",
+	"rpm\tgcc\tgcc musl-dev",
 	"rpm\tgcc-c++\tg++",
 	"rpm\tmake\tmake",
 	"rpm\tcmake\tcmake",
@@ -672,9 +672,9 @@ const char df_base_image_doc[] =
 	"/var/lib/apt/lists/* dropped). The commands the stage uses that the smaller\n"
 	"image lacks (curl, git, bash, ...) are installed. A Ruby stage that runs\n"
 	"bundle install keeps the full image (native gems need its compiler). A\n"
-	"digest-pinned FROM is never unpinned: it is reported. Windows images,\n"
-	"development containers and stages that only build (and are copied from)\n"
-	"are left alone.\n"
+	"digest-pinned FROM is never unpinned: it is reported. Builders of the same\n"
+	"family the runtime copies from move with it (same libc), or the runtime\n"
+	"stays -slim. Windows images and dev containers are left alone.\n"
 	"\n"
 	"Image table: transforms/images.tsv (DFIX_IMAGES=file overrides rows).\n"
 	"Package names: transforms/packages.tsv (DFIX_PACKAGES=file).\n"

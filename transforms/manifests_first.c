@@ -2149,6 +2149,7 @@ static void rebuild(struct st *s, const struct job *jobs, size_t njobs)
 	free(doc->nodes);
 	doc->nodes = o.v;
 	doc->nnodes = o.n;
+	doc->edits++;
 	doc->cap = o.cap;
 }
 

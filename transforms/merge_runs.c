@@ -944,6 +944,7 @@ int df_runs_apply(struct df_doc *doc, const struct df_runs_edit *e, size_t n, co
 		doc->nodes[w++] = doc->nodes[r];
 	}
 	doc->nnodes = w;
+	doc->edits++;
 	df_arena_adopt(&doc->arena, &frag->arena);
 	df_doc_free(frag);
 	return 0;
