@@ -123,7 +123,7 @@ golden-update: dfix build/tests/test_report
 
 demo: deps dfix
 	@echo '$$ cat examples/node/Dockerfile'; cat examples/node/Dockerfile
-	@echo; echo '$$ ./dfix --diff --context examples/node examples/node/Dockerfile'
+	@echo; echo '$$ ./dfix --diff examples/node/Dockerfile'
 	@./dfix --diff examples/node/Dockerfile; test $$? -le 1
 
 # Install the binary and the manual page; DESTDIR stages a package.
