@@ -15,7 +15,9 @@ LIBS_PKGS = libpcre2-8 jansson yaml-0.1
 # Ask pkg-config once; name the Debian package that is missing.
 PKG_OK := $(shell $(PKG_CONFIG) --exists $(LIBS_PKGS) && echo yes)
 ifneq ($(PKG_OK),yes)
-ifeq ($(filter deps help,$(MAKECMDGOALS)),)
+# (`make demo`, `make test` and `make asan` install them first, then run a
+# fresh make that sees them.)
+ifeq ($(filter deps help demo test asan,$(MAKECMDGOALS)),)
 $(error missing build dependencies: run 'make deps' (or: apt-get install $(DEBIAN_PKGS)))
 endif
 endif
@@ -27,7 +29,7 @@ SRC := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard transforms/*.c)
 OBJ := $(patsubst %.c,build/%.o,$(SRC))
 TESTS := $(patsubst tests/%.c,build/tests/%,$(wildcard tests/test_*.c))
 
-.PHONY: all deps test unit golden golden-update corpus buildkit fuzz-replay asan fuzz bench demo install uninstall dist clean check-deps
+.PHONY: all deps test test-run asan-run demo-run unit golden golden-update corpus buildkit fuzz-replay asan fuzz bench demo install uninstall dist clean check-deps
 
 all: dfix
 
@@ -58,7 +60,10 @@ build/tests/%: tests/%.c build/libdfix.a
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
 
-test: deps dfix unit build/fuzz-replay
+test: deps
+	@$(MAKE) --no-print-directory test-run
+
+test-run: dfix unit build/fuzz-replay
 	@python3 tests/run_tests.py
 
 # The fuzz harness with a plain main() that replays files: runs under $(CC) in make test.
@@ -94,7 +99,10 @@ build-asan/fuzz-replay: tests/fuzz/fuzz_roundtrip.c build-asan/libdfix.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $(DEP_CFLAGS) -DFUZZ_REPLAY_MAIN -o $@ $< build-asan/libdfix.a $(DEP_LIBS)
 
-asan: deps build-asan/dfix build-asan/fuzz-replay $(ASAN_TESTS)
+asan: deps
+	@$(MAKE) --no-print-directory asan-run
+
+asan-run: build-asan/dfix build-asan/fuzz-replay $(ASAN_TESTS)
 	@set -e; for t in $(ASAN_TESTS); do echo "== $$t"; ./$$t; done
 	@DFIX=build-asan/dfix FUZZ_REPLAY=build-asan/fuzz-replay python3 tests/run_tests.py
 
@@ -121,7 +129,10 @@ golden-update: dfix build/tests/test_report
 	@python3 tests/golden.py --update
 	@DFIX_UPDATE=1 ./build/tests/test_report >/dev/null
 
-demo: deps dfix
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: dfix
 	@echo '$$ cat examples/node/Dockerfile'; cat examples/node/Dockerfile
 	@echo; echo '$$ ./dfix --diff examples/node/Dockerfile'
 	@./dfix --diff examples/node/Dockerfile; test $$? -le 1
