@@ -135,27 +135,53 @@ static size_t count_lines(const char *p, size_t n)
 }
 
 /* After a pass turned `old` into `new_`, carry the map from lines of the
- * current text to lines of the input over to the new text. Linear. */
+ * current text to lines of the input over to the new text. Only the lines
+ * between the common prefix and suffix are diffed (whole lines: the suffix
+ * starts a line in both texts); the rest maps by a shift. Linear. */
 static uint32_t *remap_lines(const char *old, size_t oldlen, const char *new_, size_t newlen,
 			     const uint32_t *orig, size_t norig, size_t *nout)
 {
-	size_t nh, nl = count_lines(new_, newlen) + 2, k, h = 0;
-	struct df_hunk *hk = df_hunks(old, oldlen, new_, newlen, &nh);
+	size_t nh = 0, nl = count_lines(new_, newlen) + 2, k, h = 0, pre = 0, suf = 0, lim, i;
+	struct df_diff_block *hk = NULL;
 	uint32_t *map = df_xmalloc(nl * sizeof(*map));
+	long skip;
 	int64_t delta = 0;
 
+	lim = oldlen < newlen ? oldlen : newlen;
+	while (pre < lim && old[pre] == new_[pre])
+		pre++;
+	/* back to the start of the line */
+	while (pre > 0 && old[pre - 1] != '\n')
+		pre--;
+	lim -= pre;
+	while (suf < lim && old[oldlen - 1 - suf] == new_[newlen - 1 - suf])
+		suf++;
+	/* forward to the start of a line in both (just past a '\n' inside the suffix) */
+	if ((oldlen - suf > pre && old[oldlen - suf - 1] != '\n') ||
+	    (newlen - suf > pre && new_[newlen - suf - 1] != '\n')) {
+		i = 0;
+		while (i < suf && old[oldlen - suf + i] != '\n')
+			i++;
+		suf = i < suf ? suf - i - 1 : 0;
+	}
+	skip = (long)count_lines(old, pre);
+	if (oldlen != newlen || memcmp(old, new_, oldlen) != 0)
+		hk = df_diff_blocks(old + pre, oldlen - pre - suf, new_ + pre, newlen - pre - suf, &nh);
+	for (i = 0; i < nh; i++) {
+		hk[i].i1 += skip + 1; /* 1-based lines of the whole texts */
+		hk[i].i2 += skip + 1;
+	}
 	for (k = 0; k < nl; k++) {
 		uint32_t line = (uint32_t)k + 1, back;
 
-		while (h < nh && line >= hk[h].new_line + hk[h].new_count &&
-		       line >= hk[h].new_line) {
-			delta = (int64_t)(hk[h].new_line + hk[h].new_count) -
-				(int64_t)(hk[h].old_line + hk[h].old_count);
+		while (h < nh && line >= (uint32_t)(hk[h].i2 + hk[h].c2) &&
+		       line >= (uint32_t)hk[h].i2) {
+			delta = (int64_t)(hk[h].i2 + hk[h].c2) - (int64_t)(hk[h].i1 + hk[h].c1);
 			h++;
 		}
-		if (h < nh && line >= hk[h].new_line)
-			back = hk[h].old_count ? hk[h].old_line
-					       : (hk[h].old_line > 1 ? hk[h].old_line - 1 : 1);
+		if (h < nh && line >= (uint32_t)hk[h].i2)
+			back = hk[h].c1 ? (uint32_t)hk[h].i1
+					: (hk[h].i1 > 1 ? (uint32_t)hk[h].i1 - 1 : 1);
 		else
 			back = line - delta >= 1 ? (uint32_t)(line - delta) : 1;
 		map[k] = orig[(back <= norig ? back : norig) - 1];
@@ -178,6 +204,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	struct df_doc *doc;
 	const struct df_diag *bad;
 	int round, settled = 0, rc = 0;
+	int pragmas;                       /* df_doc_file_pragmas(doc) */
 	uint32_t *orig;
 	size_t norig, k;
 
@@ -205,6 +232,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		orig[k] = (uint32_t)k + 1;
 
 	/* `doc` always holds the parse of `cur`. */
+	pragmas = df_doc_file_pragmas(doc);
 	for (round = 0; round < DF_FIX_ROUNDS && !settled; round++) {
 		size_t p;
 		int changed = 0;
@@ -217,7 +245,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			int n;
 
 			if (!ctx->enabled[p] || pass->level > ctx->level ||
-			    df_pass_file_ignored(pass, doc))
+			    (pragmas && df_pass_file_ignored(pass, doc)))
 				continue;
 			if (pass->level == DF_LEVEL_FORMAT) {
 				/* the models of the nodes stay in the arena after an
@@ -293,6 +321,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				stale = 1;
 			}
 			doc = after;
+			pragmas = df_doc_file_pragmas(doc);
 			changed = 1;
 		}
 		if (!changed)

@@ -52,5 +52,9 @@ void df_arena_adopt(struct df_arena *dst, struct df_arena *src);
 /* File-level pragmas (`# dfix off`, ignore-file, hadolint global ignore)
  * that switch the pass off for the whole document. */
 int df_pass_file_ignored(const struct df_pass *pass, const struct df_doc *doc);
+/* Does any comment of the document switch passes off for the whole file
+ * (`# dfix off`, `# dfix ignore-file=`, `# hadolint global ignore=`)? When
+ * not, df_pass_file_ignored() is 0 for every pass: the driver asks once. */
+int df_doc_file_pragmas(const struct df_doc *doc);
 
 #endif

@@ -122,6 +122,27 @@ int df_pass_file_ignored(const struct df_pass *pass, const struct df_doc *doc)
 	return 0;
 }
 
+int df_doc_file_pragmas(const struct df_doc *doc)
+{
+	size_t i;
+
+	for (i = 0; i < doc->nnodes; i++) {
+		const struct df_node *n = &doc->nodes[i];
+		struct df_span c;
+		const char *list;
+		size_t ln;
+
+		if ((n->kind != DF_COMMENT && n->kind != DF_DIRECTIVE) || !n->nlines)
+			continue;
+		c = comment_text(n, &n->lines[0]);
+		if (pragma(c.ptr, c.len, "dfix", "off", &list, &ln) ||
+		    pragma(c.ptr, c.len, "dfix", "ignore-file=", &list, &ln) ||
+		    pragma(c.ptr, c.len, "hadolint", "global ignore=", &list, &ln))
+			return 1;
+	}
+	return 0;
+}
+
 int df_pass_ignored(const struct df_ctx *ctx, const struct df_doc *doc, size_t idx)
 {
 	const struct df_pass *pass = ctx->current;

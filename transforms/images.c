@@ -516,10 +516,19 @@ int df_image_size(const char *repo, struct df_span tag, unsigned *mb, const char
 static int span_has(struct df_span s, const char *lit)
 {
 	size_t n = strlen(lit), i;
+	unsigned char c0 = (unsigned char)lit[0];
 
-	for (i = 0; i + n <= s.len; i++)
-		if (df_mem_ieq(s.ptr + i, lit, n))
+	if (!n)
+		return 1;
+	if (c0 >= 'A' && c0 <= 'Z')
+		c0 += 32;
+	for (i = 0; i + n <= s.len; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
+
+		/* the first byte, folded as df_mem_ieq does, before the call */
+		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) == c0 && df_mem_ieq(s.ptr + i, lit, n))
 			return 1;
+	}
 	return 0;
 }
 
@@ -898,11 +907,19 @@ int df_doc_devcontainer(const struct df_doc *doc)
 {
 	size_t i;
 
+	/* one pass over each node for both words (as span_has would find them) */
 	for (i = 0; i < doc->nnodes; i++) {
 		struct df_span t = doc->nodes[i].text;
+		size_t k;
 
-		if (span_has(t, "devcontainer") || span_has(t, "vscode"))
-			return 1;
+		for (k = 0; k < t.len; k++) {
+			unsigned char c = (unsigned char)t.ptr[k] | 0x20;
+
+			if (c == 'd' && t.len - k >= 12 && df_mem_ieq(t.ptr + k, "devcontainer", 12))
+				return 1;
+			if (c == 'v' && t.len - k >= 6 && df_mem_ieq(t.ptr + k, "vscode", 6))
+				return 1;
+		}
 	}
 	return 0;
 }
