@@ -34,24 +34,30 @@ const char *df_cmd_name(enum df_cmd cmd)
 	return cmd_names[cmd];
 }
 
-char *df_arena_printf(struct df_arena *a, const char *fmt, ...)
+char *df_arena_vprintf(struct df_arena *a, const char *fmt, va_list ap)
 {
-	struct df_buf b = DF_BUF_INIT;
-	va_list ap;
+	va_list ap2;
 	char *r;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
 	if (n < 0)
 		n = 0;
-	df_buf_grow(&b, (size_t)n);
+	r = df_arena_alloc_raw(a, (size_t)n + 1);
+	vsnprintf(r, (size_t)n + 1, fmt, ap);
+	return r;
+}
+
+char *df_arena_printf(struct df_arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	char *r;
+
 	va_start(ap, fmt);
-	vsnprintf(b.ptr, (size_t)n + 1, fmt, ap);
+	r = df_arena_vprintf(a, fmt, ap);
 	va_end(ap);
-	r = df_arena_dup(a, b.ptr, (size_t)n);
-	df_buf_release(&b);
 	return r;
 }
 

@@ -2,6 +2,8 @@
 #ifndef DFIX_INTERNAL_H
 #define DFIX_INTERNAL_H
 
+#include <stdarg.h>
+
 #include "dfix.h"
 
 /* ---- Go compatibility (golang.c): BuildKit is written in Go and its
@@ -37,6 +39,7 @@ int df_match_directive(const char *p, size_t n, struct df_span *key, struct df_s
 void df_doc_add_diag(struct df_doc *doc, uint32_t line, uint32_t col, const char *msg);
 /* printf into the arena. */
 char *df_arena_printf(struct df_arena *a, const char *fmt, ...) DF_PRINTF(2, 3);
+char *df_arena_vprintf(struct df_arena *a, const char *fmt, va_list ap);
 /* Build the BuildKit model of an instruction from its logical-line pieces
  * (offsets into node_text). NULL + *err on what BuildKit's parser rejects;
  * the returned model is still filled as far as possible when non-NULL. */

@@ -23,20 +23,12 @@ char *ms_strndup(struct ms *ms, const char *s, size_t n)
 
 char *ms_printf(struct ms *ms, const char *fmt, ...)
 {
-	struct df_buf b = DF_BUF_INIT;
 	va_list ap;
 	char *r;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	r = df_arena_vprintf(&ms->doc->arena, fmt, ap);
 	va_end(ap);
-	df_buf_grow(&b, n > 0 ? (size_t)n + 1 : 1);
-	va_start(ap, fmt);
-	vsnprintf(b.ptr, (size_t)(n > 0 ? n : 0) + 1, fmt, ap);
-	va_end(ap);
-	r = ms_strndup(ms, b.ptr, n > 0 ? (size_t)n : 0);
-	df_buf_release(&b);
 	return r;
 }
 
