@@ -69,10 +69,6 @@ struct df_from {
 int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_t s,
 		 struct df_from *out);
 
-/* The stage whose FROM names an image, following FROM <stage> links from
- * stage s: its index (s itself when s starts from an image). */
-size_t df_stage_root(struct df_doc *doc, const struct df_stage *st, size_t ns, size_t s);
-
 /* ---------------------------------------------------------------- 3. images */
 
 struct df_image {

@@ -1777,8 +1777,16 @@ static void read_stages(struct bi *b)
 	free(b->root);
 	b->st = df_stages(b->doc, &b->ns);
 	b->root = df_xcalloc(b->ns + 1, sizeof(*b->root));
-	for (s = 0; s < b->ns; s++)
-		b->root[s] = df_stage_root(b->doc, b->st, b->ns, s);
+	/* a stage's parent comes before it: its root is already known */
+	for (s = 0; s < b->ns; s++) {
+		struct df_from f;
+
+		if (df_from_read(b->doc, b->st, b->ns, s, &f) == 0 && f.stage >= 0 &&
+		    (size_t)f.stage < s)
+			b->root[s] = b->root[f.stage];
+		else
+			b->root[s] = s;
+	}
 }
 
 static int run(struct df_ctx *ctx, struct df_doc *doc)

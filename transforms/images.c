@@ -814,15 +814,6 @@ int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_
 	return 0;
 }
 
-size_t df_stage_root(struct df_doc *doc, const struct df_stage *st, size_t ns, size_t s)
-{
-	struct df_from f;
-
-	while (df_from_read(doc, st, ns, s, &f) == 0 && f.stage >= 0 && (size_t)f.stage < s)
-		s = (size_t)f.stage;
-	return s;
-}
-
 /* ---------------------------------------------------------------- edits */
 
 void df_edits_add(struct df_edits *e, size_t start, size_t end, const char *text, size_t len)
