@@ -340,6 +340,7 @@ struct df_stage {
 	int is_final;
 	int reaches_final;
 	int only_copied_from;    /* used by other stages only through COPY --from */
+	long base;               /* the earlier stage FROM names, or -1 (an image) */
 };
 /* Returns a malloc'ed array (caller frees) and its length in *n. */
 struct df_stage *df_stages(const struct df_doc *doc, size_t *n);

@@ -162,6 +162,7 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 	for (s = 0; s < ns; s++) {
 		int b = names_find(&names, st, s, st[s].image);
 
+		st[s].base = b;
 		if (b >= 0)
 			add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
 		for (i = st[s].from + 1; i < st[s].end; i++) {

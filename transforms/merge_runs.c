@@ -118,87 +118,23 @@ static int shell_kind(const struct df_inst *inst)
 	return SH_OK | (errexit ? SH_ERREXIT : 0);
 }
 
-static size_t ci_hash(const char *p, size_t n)
-{
-	size_t h = 2166136261u, i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (unsigned char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i])) * 16777619u;
-	return h;
-}
-
-/*
- * The stages in one linear pass (df_stages() also works out which reach
- * the final image, at a cost that grows with the square of the stages):
- * FROM node, end, image, name, and base, the earlier stage the FROM names
- * (by name, case-insensitively, or by index), or -1. malloc'ed; *n stages.
- */
+/* The stages with what merge-runs and layer-cleanup need (df_stages()):
+ * FROM node, end, image, name, and base, the earlier stage the FROM names,
+ * or -1. malloc'ed; *n stages. */
 struct df_runs_stage *df_runs_stages(const struct df_doc *doc, size_t *n)
 {
-	struct df_runs_stage *st = NULL;
-	size_t ns = 0, cap = 0, i, hcap = 16, *tab;
+	struct df_stage *all = df_stages(doc, n);
+	struct df_runs_stage *st = df_xcalloc(*n + 1, sizeof(*st));
+	size_t i;
 
-	for (i = 0; i < doc->nnodes; i++) {
-		const struct df_inst *inst = doc->nodes[i].inst;
-
-		if (doc->nodes[i].kind != DF_INSTRUCTION || !inst || inst->cmd != DF_CMD_FROM)
-			continue;
-		if (ns == cap) {
-			cap = cap ? cap * 2 : 8;
-			st = df_xrealloc(st, cap * sizeof(*st));
-		}
-		memset(&st[ns], 0, sizeof(st[ns]));
-		st[ns].from = i;
-		if (ns)
-			st[ns - 1].end = i;
-		if (inst->nargs)
-			st[ns].image = inst->args[0];
-		if (inst->nargs == 3)
-			st[ns].name = inst->args[2];
-		ns++;
+	for (i = 0; i < *n; i++) {
+		st[i].from = all[i].from;
+		st[i].end = all[i].end;
+		st[i].image = all[i].image;
+		st[i].name = all[i].name;
+		st[i].base = all[i].base;
 	}
-	if (ns)
-		st[ns - 1].end = doc->nnodes;
-	while (hcap < 2 * ns)
-		hcap *= 2;
-	tab = df_xcalloc(hcap, sizeof(*tab)); /* 1 + stage index, 0 empty */
-	for (i = 0; i < ns; i++) {
-		struct df_span ref = st[i].image;
-		size_t k = 0, d, h;
-		int digits = ref.len > 0;
-
-		st[i].base = -1;
-		for (d = 0; d < ref.len; d++)
-			if (ref.ptr[d] < '0' || ref.ptr[d] > '9')
-				digits = 0;
-		if (digits) {
-			for (d = 0; d < ref.len && k < 1000000; d++)
-				k = k * 10 + (size_t)(ref.ptr[d] - '0');
-			st[i].base = k < i ? (long)k : -1;
-		} else if (ref.len) {
-			for (h = ci_hash(ref.ptr, ref.len) & (hcap - 1); tab[h]; h = (h + 1) & (hcap - 1)) {
-				struct df_span nm = st[tab[h] - 1].name;
-
-				if (nm.len == ref.len && df_mem_ieq(nm.ptr, ref.ptr, ref.len)) {
-					st[i].base = (long)tab[h] - 1;
-					break;
-				}
-			}
-		}
-		if (st[i].name.len) { /* the first stage with a name keeps it */
-			for (h = ci_hash(st[i].name.ptr, st[i].name.len) & (hcap - 1); tab[h];
-			     h = (h + 1) & (hcap - 1)) {
-				struct df_span nm = st[tab[h] - 1].name;
-
-				if (nm.len == st[i].name.len && df_mem_ieq(nm.ptr, st[i].name.ptr, nm.len))
-					break;
-			}
-			if (!tab[h])
-				tab[h] = i + 1;
-		}
-	}
-	free(tab);
-	*n = ns;
+	free(all);
 	return st;
 }
 
