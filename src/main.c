@@ -639,10 +639,15 @@ static void process(struct cli *cli, const char *path)
 	}
 	if (!changed && !ctx.nextras)
 		goto done;
-	if (cli->list && changed)
-		printf("%s\n", name);
-	if (cli->check && changed)
-		fprintf(stderr, "dfix: %s: would be rewritten\n", name);
+	if ((cli->list || cli->check) && changed) {
+		/* the same clean relative path as -d and the extra files show */
+		dpath = path ? diff_path(name) : df_xstrndup(name, strlen(name));
+		if (cli->list)
+			printf("%s\n", dpath);
+		else
+			fprintf(stderr, "dfix: %s: would be rewritten\n", dpath);
+		free(dpath);
+	}
 	if (cli->diff) {
 		struct df_buf diff = DF_BUF_INIT;
 
