@@ -368,9 +368,8 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
  * df_doc_error first). */
 void df_dump(struct df_doc *doc, struct df_buf *out);
 void df_dump_inst(const struct df_inst *inst, struct df_buf *out);
-/* 1 when df_dump would print the same for both documents (no printing:
- * compares keywords, flags and arguments). */
-int df_doc_same_dump(const struct df_doc *a, const struct df_doc *b);
+/* 1 when df_dump would print the same for both node lists (no printing:
+ * compares keywords, flags and arguments), or for two instructions. */
 int df_nodes_same_dump(const struct df_node *a, size_t na, const struct df_node *b, size_t nb);
 int df_inst_same_dump(const struct df_inst *a, const struct df_inst *b);
 

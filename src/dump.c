@@ -130,7 +130,3 @@ int df_nodes_same_dump(const struct df_node *a, size_t na, const struct df_node 
 	}
 }
 
-int df_doc_same_dump(const struct df_doc *a, const struct df_doc *b)
-{
-	return df_nodes_same_dump(a->nodes, a->nnodes, b->nodes, b->nnodes);
-}

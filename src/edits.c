@@ -763,21 +763,3 @@ void df_changes_apply(const struct df_changes *c, const size_t *which, size_t n,
 	df_buf_add(out, c->src + at, c->len - at);
 }
 
-uint32_t df_hunks_line_back(const struct df_hunk *h, size_t n, uint32_t line)
-{
-	int64_t delta = 0; /* new line - old line before the current hunk */
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (line < h[i].new_line)
-			break;
-		if (line < h[i].new_line + h[i].new_count) {
-			if (h[i].old_count == 0) /* inserted: the line above */
-				return h[i].old_line > 1 ? h[i].old_line - 1 : 1;
-			return h[i].old_line;
-		}
-		delta = (int64_t)(h[i].new_line + h[i].new_count) -
-			(int64_t)(h[i].old_line + h[i].old_count);
-	}
-	return line - delta >= 1 ? (uint32_t)(line - delta) : 1;
-}

@@ -43,13 +43,6 @@ struct df_hunk {
 struct df_hunk *df_hunks(const char *old, size_t oldlen, const char *new_, size_t newlen,
 			 size_t *n);
 
-/* The line of the old text that line `line` of the new one comes from,
- * given the hunks old -> new: an unchanged line maps to itself, a changed
- * one to the first line its hunk replaces, an inserted one to the line
- * above it. (Findings name lines of the text their pass saw; mapped back
- * through the passes before, they name lines of the input.) */
-uint32_t df_hunks_line_back(const struct df_hunk *h, size_t n, uint32_t line);
-
 /* A finding placed in the input, with the hunks that fix it. */
 struct df_item {
 	const char *pass;     /* pass id; "dfix" for a change no pass explained */
