@@ -3,7 +3,8 @@
  * in memory: parse + print, and df_fix at --level format and with every pass.
  *
  * usage: bench-mem [-t SECONDS] [-m MODES] [-c DIR] FILE
- *   MODES: comma-separated from parse, format, all (default: all three)
+ *   MODES: comma-separated from parse, format, all (default: all three), or
+ *          pass=ID: df_fix with that one pass only (to see where time goes)
  *   -c: the build context df_fix's passes may read, as `dfix --context DIR`
  *       (default: none, as for standard input)
  *   -t: minimum time per measurement (default 1.0); each measurement repeats
@@ -43,13 +44,16 @@ static int run_parse(const char *src, size_t len, struct df_buf *out)
 static const char *context_dir;
 
 static int run_fix(const char *src, size_t len, struct df_buf *out, enum df_level level,
-		   const char **why)
+		   const char *only, const char **why)
 {
 	struct df_ctx ctx;
+	size_t p;
 	int rc;
 
 	df_ctx_init(&ctx);
 	ctx.level = level;
+	for (p = 0; only && df_passes[p]; p++)
+		ctx.enabled[p] = strcmp(df_passes[p]->id, only) == 0;
 	ctx.context_dir = context_dir;
 	*why = NULL;
 	rc = df_fix(&ctx, src, len, out, why);
@@ -81,6 +85,7 @@ static double measure(const char *mode, const char *src, size_t len, double mint
 				int rc = run_fix(src, len, &out,
 						 strcmp(mode, "format") == 0 ? DF_LEVEL_FORMAT
 									     : DF_LEVEL_REVIEW,
+						 strncmp(mode, "pass=", 5) == 0 ? mode + 5 : NULL,
 						 &why);
 
 				if (rc != 0)
@@ -120,7 +125,7 @@ int main(int argc, char **argv)
 			path = NULL, i = argc;
 	}
 	if (!path) {
-		fprintf(stderr, "usage: bench-mem [-t SECONDS] [-m parse,format,all] [-c DIR] FILE\n");
+		fprintf(stderr, "usage: bench-mem [-t SECONDS] [-m parse,format,all,pass=ID] [-c DIR] FILE\n");
 		return 2;
 	}
 	src = df_read_file(path, &len, &err);
@@ -133,7 +138,8 @@ int main(int argc, char **argv)
 		const char *status;
 		double t;
 
-		if (strcmp(m, "parse") && strcmp(m, "format") && strcmp(m, "all")) {
+		if (strcmp(m, "parse") && strcmp(m, "format") && strcmp(m, "all") &&
+		    !(strncmp(m, "pass=", 5) == 0 && df_pass_find(m + 5))) {
 			fprintf(stderr, "bench-mem: unknown mode '%s'\n", m);
 			return 2;
 		}

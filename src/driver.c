@@ -1,11 +1,17 @@
 /* driver.c - runs the passes to a fixpoint and refuses what breaks.
  *
- * Each pass edits a freshly parsed tree. When it reports changes, the tree
- * is printed and parsed again: a pass whose output gains parse errors, or a
- * format-level pass whose output changes the BuildKit dump, is reverted
- * (ruff's rule: the driver re-checks its own output). Rounds repeat until
- * nothing changes; output that does not settle is refused. */
+ * Each pass edits the tree of the current text. When it reports changes, the
+ * tree is printed and becomes the parse of its print (df_doc_reparse parses
+ * again only what the pass touched, with the same result as a whole parse):
+ * a pass whose output gains parse errors, or a format-level pass whose
+ * output changes the BuildKit dump, is reverted (ruff's rule: the driver
+ * re-checks its own output). Rounds repeat until every pass has run on the
+ * final text without changing it; a round stops early once the passes left
+ * saw this very text in the round before. Output that does not settle is
+ * refused. */
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -134,12 +140,13 @@ static size_t count_lines(const char *p, size_t n)
 	return k + (p < e);
 }
 
-/* After a pass turned `old` into `new_`, carry the map from lines of the
- * current text to lines of the input over to the new text. Only the lines
- * between the common prefix and suffix are diffed (whole lines: the suffix
- * starts a line in both texts); the rest maps by a shift. Linear. */
-static uint32_t *remap_lines(const char *old, size_t oldlen, const char *new_, size_t newlen,
-			     const uint32_t *orig, size_t norig, size_t *nout)
+/* After a pass turned `old` into `new_`, the line of `old` each line of
+ * `new_` comes from (and one past the end), found by a line diff (when the
+ * tree had to be parsed whole). Only the lines between the common prefix
+ * and suffix are diffed (whole lines: the suffix starts a line in both
+ * texts); the rest maps by a shift. Linear. */
+static uint32_t *diff_lines_back(const char *old, size_t oldlen, const char *new_, size_t newlen,
+				 size_t *nout)
 {
 	size_t nh = 0, nl = count_lines(new_, newlen) + 2, k, h = 0, pre = 0, suf = 0, lim, i;
 	struct df_diff_block *hk = NULL;
@@ -184,29 +191,43 @@ static uint32_t *remap_lines(const char *old, size_t oldlen, const char *new_, s
 					: (hk[h].i1 > 1 ? (uint32_t)hk[h].i1 - 1 : 1);
 		else
 			back = line - delta >= 1 ? (uint32_t)(line - delta) : 1;
-		map[k] = orig[(back <= norig ? back : norig) - 1];
+		map[k] = back;
 	}
 	free(hk);
 	*nout = nl;
 	return map;
 }
 
+/* DFIX_CHECK_REPARSE=1 (the tests set it): the tree df_doc_reparse made
+ * must be the one a whole parse makes. */
+static void check_reparse(const struct df_pass *pass, const struct df_doc *doc,
+			  const struct df_buf *text)
+{
+	struct df_doc *full = df_doc_parse(text->ptr, text->len);
+
+	if (!df_doc_same_tree(doc, full)) {
+		fprintf(stderr, "dfix: internal error: after pass %s the re-parsed tree "
+			"differs from a whole parse\n", pass->id);
+		abort();
+	}
+	df_doc_free(full);
+}
+
 int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	   const char **why)
 {
 	struct df_buf cur = DF_BUF_INIT, next = DF_BUF_INIT;
-	struct df_buf mtext = DF_BUF_INIT; /* the text `orig` maps from, once it is not src */
-	const char *mptr = src;
-	size_t mlen = len;
-	int stale = 0;                     /* cur differs from mtext */
 	struct df_node *snap = NULL;       /* nodes before a format pass */
 	size_t nsnap = 0, snapcap = 0;
 	struct df_doc *doc;
 	const struct df_diag *bad;
 	int round, settled = 0, rc = 0;
+	long last_changed = -1;           /* the last pass that changed the text, last round */
 	int pragmas;                       /* df_doc_file_pragmas(doc) */
-	uint32_t *orig;
-	size_t norig, k;
+	uint32_t *orig, *map;              /* lines of cur to lines of src */
+	size_t norig, nmap, k;
+	const char *env = getenv("DFIX_CHECK_REPARSE");
+	int check = env && *env && strcmp(env, "0") != 0;
 
 	*why = NULL;
 	df_buf_add(&cur, src, len);
@@ -223,7 +244,6 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		*why = msg;
 		df_doc_free(doc);
 		df_buf_release(&cur);
-		df_buf_release(&mtext);
 		return -1;
 	}
 	norig = count_lines(src, len) + 2;
@@ -236,14 +256,16 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	for (round = 0; round < DF_FIX_ROUNDS && !settled; round++) {
 		size_t p;
 		int changed = 0;
+		long last = -1;
 
 		for (p = 0; df_passes[p]; p++) {
 			const struct df_pass *pass = df_passes[p];
 			size_t keep = ctx->nfindings;
-			struct df_doc *after;
 			unsigned long edits;
 			int n;
 
+			if (round > 0 && !changed && (long)p > last_changed)
+				break; /* it and the passes after it saw this very text last round */
 			if (!ctx->enabled[p] || pass->level > ctx->level ||
 			    (pragmas && df_pass_file_ignored(pass, doc)))
 				continue;
@@ -261,22 +283,6 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			ctx->current = pass;
 			n = pass->run(ctx, doc);
 			ctx->current = NULL;
-			if (ctx->nfindings > keep && stale) {
-				/* findings name lines of cur: bring the map up to date
-				 * (only now, so runs without findings never diff) */
-				size_t nn;
-				uint32_t *map = remap_lines(mptr, mlen, cur.ptr, cur.len, orig, norig,
-							    &nn);
-
-				free(orig);
-				orig = map;
-				norig = nn;
-				df_buf_reset(&mtext);
-				df_buf_add(&mtext, cur.ptr, cur.len);
-				mptr = mtext.ptr;
-				mlen = mtext.len;
-				stale = 0;
-			}
 			for (k = keep; k < ctx->nfindings; k++) {
 				uint32_t line = ctx->findings[k].line;
 
@@ -300,30 +306,44 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				doc = df_doc_parse(cur.ptr, cur.len);
 				continue;
 			}
-			after = df_doc_parse(next.ptr, next.len);
-			if (df_doc_validate(after) ||
+			/* doc becomes the parse of next; map: its lines to cur's */
+			map = NULL;
+			if (df_doc_reparse(doc, next.ptr, next.len, &map, &nmap) < 0) {
+				df_doc_free(doc);
+				doc = df_doc_parse(next.ptr, next.len);
+			} else if (check) {
+				check_reparse(pass, doc, &next);
+			}
+			if (df_doc_validate(doc) ||
 			    (pass->level == DF_LEVEL_FORMAT &&
-			     !df_nodes_same_dump(snap, nsnap, after->nodes, after->nnodes))) {
+			     !df_nodes_same_dump(snap, nsnap, doc->nodes, doc->nnodes))) {
 				/* the pass broke the file, or (format) changed what
 				 * BuildKit sees: revert it */
-				df_doc_free(after);
 				df_doc_free(doc);
+				free(map);
 				drop_findings(ctx, keep);
 				doc = df_doc_parse(cur.ptr, cur.len);
 				continue;
 			}
-			df_doc_free(doc);
+			/* the lines of next now map to the input */
+			if (!map)
+				map = diff_lines_back(cur.ptr, cur.len, next.ptr, next.len, &nmap);
+			for (k = 0; k < nmap; k++)
+				map[k] = orig[(map[k] >= 1 && map[k] <= norig ? map[k] : norig) - 1];
+			free(orig);
+			orig = map;
+			norig = nmap;
 			{
 				struct df_buf t = cur;
 
 				cur = next;
 				next = t;
-				stale = 1;
 			}
-			doc = after;
 			pragmas = df_doc_file_pragmas(doc);
 			changed = 1;
+			last = (long)p;
 		}
+		last_changed = last;
 		if (!changed)
 			settled = 1;
 	}
@@ -339,7 +359,6 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	free(orig);
 	df_buf_release(&cur);
 	df_buf_release(&next);
-	df_buf_release(&mtext);
 	free(snap);
 	return rc;
 }

@@ -49,6 +49,15 @@ struct df_inst *df_inst_build(struct df_doc *doc, const char *node_text,
 /* Parse text that goes inside an existing document: no parser directives,
  * the given escape character. */
 struct df_doc *df_doc_parse_fragment(const char *src, size_t len, char escape);
+/* After a pass edited doc (a parse of doc->src), make it the parse of text,
+ * the print of the edited tree, parsing again only around what changed.
+ * *oldline (malloc'ed, *nold entries) maps each line of text (and one past
+ * its end) to a line of the old text. -1: parse text whole instead (doc is
+ * then only fit to be freed). */
+int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **oldline,
+		   size_t *nold);
+/* Are two parses the same tree (kinds, bytes, lines, models)? For checks. */
+int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b);
 /* Move every block of src into dst (src is left empty). */
 void df_arena_adopt(struct df_arena *dst, struct df_arena *src);
 

@@ -14,6 +14,7 @@
  * nodes gives back the input byte for byte; the BuildKit logical line of each
  * instruction is described by pieces that point back into the node text.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -104,6 +105,7 @@ struct parser {
 	uint32_t lineno;     /* lines consumed so far */
 	int directives_done;
 	unsigned seen;       /* bit per directive */
+	int open;            /* the last node ran into `limit` mid-continuation */
 	/* scratch for the node being built */
 	struct df_line *lines;
 	size_t nlines, linecap;
@@ -349,6 +351,7 @@ static void parse_lines(struct parser *ps)
 		directive(ps, a, b, &is_dir);
 		ps->pos = l.end;
 		startline = ++ps->lineno;
+		ps->open = 0;
 		if (a < b && s[a] == '#') {
 			push_line(ps, node_start, &l, DF_LINE_OTHER, a - l.start, b, b);
 			n = new_node(ps, is_dir > 0 ? DF_DIRECTIVE : is_dir < 0 ? DF_ERROR : DF_COMMENT,
@@ -392,9 +395,12 @@ static void parse_lines(struct parser *ps)
 			push_line(ps, node_start, &l, DF_LINE_CODE, ascii_indent(s, l.start, l.cend), c,
 				  l.cend);
 		}
+		ps->open = !eol_reached;
 		inst = model(ps, node_start, first_trim, &err);
-		if (!err && inst && inst->nheredocs && heredoc_bodies(ps, node_start, inst) < 0)
+		if (!err && inst && inst->nheredocs && heredoc_bodies(ps, node_start, inst) < 0) {
 			err = "unterminated heredoc";
+			ps->open = 1;
+		}
 		n = new_node(ps, err ? DF_ERROR : DF_INSTRUCTION, node_start, ps->pos, startline);
 		n->inst = inst;
 		if (err) {
@@ -458,6 +464,360 @@ struct df_doc *df_doc_parse(const char *src, size_t len)
 struct df_doc *df_doc_parse_fragment(const char *src, size_t len, char escape)
 {
 	return parse_doc(src, len, escape, 1);
+}
+
+/* ---- re-parsing after an edit ---- */
+
+static void shift(struct df_span *sp, const char *lo, const char *hi, ptrdiff_t d)
+{
+	if (sp->ptr && sp->ptr >= lo && sp->ptr <= hi)
+		sp->ptr += d;
+}
+
+/* Move the spans of a model that point into [lo, hi] by d bytes. */
+static void rebase_inst(struct df_inst *in, const char *lo, const char *hi, ptrdiff_t d)
+{
+	size_t i;
+
+	for (; in; in = in->sub) {
+		shift(&in->keyword, lo, hi, d);
+		shift(&in->logical, lo, hi, d);
+		shift(&in->rest, lo, hi, d);
+		for (i = 0; i < in->nflags; i++)
+			shift(&in->flags[i], lo, hi, d);
+		for (i = 0; i < in->nargs; i++)
+			shift(&in->args[i], lo, hi, d);
+		for (i = 0; i < in->nheredocs; i++) {
+			shift(&in->heredocs[i].name, lo, hi, d);
+			shift(&in->heredocs[i].body, lo, hi, d);
+		}
+	}
+}
+
+/* Does a line in [a, b) exceed what BuildKit's scanner accepts? */
+static int has_long_line(const char *s, size_t a, size_t b)
+{
+	while (a < b) {
+		const char *nl = memchr(s + a, '\n', b - a);
+		size_t e = nl ? (size_t)(nl - s) + 1 : b;
+
+		if (e - a > MAX_LINE || (!nl && e - a >= MAX_LINE))
+			return 1;
+		a = e;
+	}
+	return 0;
+}
+
+/* Parse text[a, b) into ps->doc->nodes as the parser would at that point of
+ * the whole text (lineno lines before it). `full`: from the start of the
+ * file, directives included. Returns -1 for a line that is too long. */
+static int parse_window(struct parser *ps, size_t a, size_t b, uint32_t lineno, int full)
+{
+	if (has_long_line(ps->s, a, b))
+		return -1;
+	ps->pos = a;
+	ps->limit = b;
+	ps->lineno = lineno;
+	ps->directives_done = !full;
+	ps->seen = 0;
+	ps->open = 0;
+	parse_lines(ps);
+	return 0;
+}
+
+static int ends_nl(const struct df_node *n)
+{
+	return n->text.len && n->text.ptr[n->text.len - 1] == '\n';
+}
+
+/* Fill map[] for the lines of nodes [start, doc->nnodes), just parsed
+ * again from the text of edited nodes i... (at offsets offs[]). A line of a
+ * node the pass left alone (its text within [os, oe)) keeps its old line;
+ * every line of a rewritten node maps to the node's first old line; an
+ * inserted node (line 0) to the first line of the old node after it. */
+static void map_window(const struct df_doc *doc, const char *text, const struct df_node *edited,
+		       size_t nedited, const size_t *offs, size_t i, size_t start, const char *os,
+		       const char *oe, uint32_t *map, uint32_t *last)
+{
+	size_t k, e = i, c = 0, next = 0;
+
+	for (k = start; k < doc->nnodes; k++) {
+		const struct df_node *nd = &doc->nodes[k];
+		size_t l;
+
+		for (l = 0; l < nd->nlines; l++) {
+			size_t at = (size_t)(nd->text.ptr - text) + nd->lines[l].off;
+			const struct df_node *ed;
+			uint32_t old;
+
+			while (offs[e + 1] <= at) {
+				e++;
+				c = 0;
+			}
+			ed = &edited[e];
+			if (!ed->line) {
+				/* inserted: where it goes, before the next old node */
+				if (next <= e)
+					for (next = e + 1; next < nedited && !edited[next].line; next++)
+						;
+				old = next < nedited ? edited[next].line : *last;
+			} else if (ed->text.ptr >= os && ed->text.ptr < oe) {
+				while (c < ed->nlines && ed->lines[c].off < at - offs[e])
+					c++;
+				old = ed->line + (uint32_t)c;
+			} else {
+				old = ed->line;
+			}
+			map[nd->line - 1 + l] = old;
+			*last = old;
+		}
+	}
+}
+
+/*
+ * A pass edited doc, a parse of doc->src, and text is its print. Turn doc
+ * into the parse of text without parsing it all: a node the pass left alone
+ * (its text still in doc->src) parses the same wherever it now stands, as
+ * long as the parser reaches it in the same state. Everything between the
+ * nodes left alone is parsed again. The parser's state between two nodes is
+ * the escape character and whether parser directives may still follow; a
+ * node that ends mid-continuation (only the last one of a file can) or
+ * without a newline joins what follows it, so it is parsed again when
+ * anything does. Returns 0, or -1 when only a whole parse will do (doc is
+ * then in an unspecified state and must be freed).
+ *
+ * *oldline (malloc'ed, *nold entries) gets, for each line of text, the line
+ * of the old text it comes from: the same line for a node left alone, the
+ * first line of the node a pass replaced, and for inserted text the first
+ * line of the old node after it.
+ */
+int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **oldline,
+		   size_t *nold)
+{
+	const char *os = doc->src.ptr, *oe = doc->src.ptr + doc->src.len;
+	struct df_node *edited = doc->nodes;
+	size_t n = doc->nnodes, i, j, off, pend, total = 0;
+	unsigned char *dirty;
+	size_t *offs;
+	uint32_t lineno = 0;
+	char escape = doc->escape;
+	struct parser ps;
+	uint32_t *map = NULL, last = 1;
+	size_t nl = 1, e;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		total += edited[i].text.len;
+		nl += edited[i].nlines;
+	}
+	if (total != len)
+		return -1;
+	map = df_xmalloc(nl * sizeof(*map));
+	dirty = df_xmalloc(n + 1);
+	offs = df_xmalloc((n + 1) * sizeof(*offs));
+	for (i = off = 0; i < n; i++) {
+		const struct df_node *nd = &edited[i];
+		int clean = nd->text.ptr >= os && nd->text.ptr + nd->text.len <= oe;
+
+		/* a file's last node may end mid-continuation or without newline */
+		if (clean && i + 1 < n && (nd->text.ptr + nd->text.len == oe || !ends_nl(nd)))
+			clean = 0;
+		dirty[i] = !clean;
+		offs[i] = off;
+		off += nd->text.len;
+	}
+	offs[n] = off;
+	/* Directives: the nodes up to the first instruction or blank line
+	 * decide them. Unless those are what they were, parse from the start
+	 * of the file to the first such node left alone. */
+	for (i = 0; i < n; i++) {
+		if (dirty[i] || edited[i].text.ptr != os + offs[i])
+			break;
+		if (edited[i].kind == DF_INSTRUCTION || edited[i].kind == DF_BLANK)
+			break;
+	}
+	pend = i;
+	if (i < n && (dirty[i] || edited[i].text.ptr != os + offs[i])) {
+		for (pend = 0; pend < n; pend++)
+			if (!dirty[pend] &&
+			    (edited[pend].kind == DF_INSTRUCTION || edited[pend].kind == DF_BLANK))
+				break;
+		memset(dirty, 1, pend);
+	}
+	/* past them, a directive left alone is a comment now */
+	for (i = pend; i < n; i++)
+		if (edited[i].kind == DF_DIRECTIVE || edited[i].kind == DF_ERROR)
+			dirty[i] = 1;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.doc = doc;
+	ps.s = text;
+	ps.len = len;
+	doc->nodes = NULL;
+	doc->nnodes = doc->cap = 0;
+	doc->ndiags = 0;
+	doc->src.ptr = text;
+	doc->src.len = len;
+	for (i = 0; i < n && rc == 0;) {
+		struct df_node *nd;
+		ptrdiff_t d;
+		size_t start;
+
+		if (!dirty[i]) {
+			if (doc->nnodes == doc->cap) {
+				doc->cap = doc->cap ? doc->cap * 2 : (n | 63) + 1;
+				doc->nodes = df_xrealloc(doc->nodes, doc->cap * sizeof(*doc->nodes));
+			}
+			nd = &doc->nodes[doc->nnodes++];
+			*nd = edited[i];
+			d = (text + offs[i]) - nd->text.ptr;
+			if (nd->inst)
+				rebase_inst(nd->inst, nd->text.ptr, nd->text.ptr + nd->text.len, d);
+			nd->text.ptr += d;
+			if (lineno + nd->nlines >= nl) {
+				rc = -1;
+				break;
+			}
+			for (e = 0; e < nd->nlines; e++)
+				map[lineno + e] = nd->line + (uint32_t)e;
+			if (nd->nlines)
+				last = map[lineno + nd->nlines - 1];
+			nd->line = lineno + 1;
+			lineno += nd->nlines;
+			i++;
+			continue;
+		}
+		for (j = i; j < n && dirty[j]; j++)
+			;
+		start = doc->nnodes;
+		for (;;) {
+			size_t keep = doc->nnodes, keepd = doc->ndiags;
+
+			if (i == 0) {
+				doc->escape = '\\';
+				doc->has_bom = 0;
+			}
+			if (parse_window(&ps, offs[i], offs[j], lineno, i == 0) < 0) {
+				rc = -1;
+				break;
+			}
+			if (j == n || (!ps.open && text[offs[j] - 1] == '\n'))
+				break;
+			/* it runs on into the next node: take that one too */
+			doc->nnodes = keep;
+			doc->ndiags = keepd;
+			j++;
+		}
+		if (i == 0 && doc->escape != escape)
+			rc = -1; /* a new escape character changes every later node */
+		if (rc == 0 && ps.lineno >= nl)
+			rc = -1;
+		if (rc == 0)
+			map_window(doc, text, edited, n, offs, i, start, os, oe, map, &last);
+		lineno = ps.lineno;
+		i = j;
+	}
+	free(ps.lines);
+	free(edited);
+	free(dirty);
+	free(offs);
+	if (rc == 0) {
+		map[lineno] = last; /* a position just past the end */
+		*oldline = map;
+		*nold = lineno + 1;
+	} else {
+		free(map);
+	}
+	return rc;
+}
+
+/* ---- comparing two parses (a check on df_doc_reparse) ---- */
+
+struct side {
+	const char *lo, *hi;
+};
+
+/* Same bytes, and at the same place when either points into its input. */
+static int span_same_at(struct df_span a, struct df_span b, struct side sa, struct side sb)
+{
+	int ina = a.ptr >= sa.lo && a.ptr <= sa.hi, inb = b.ptr >= sb.lo && b.ptr <= sb.hi;
+
+	if (a.len != b.len || (a.len && memcmp(a.ptr, b.ptr, a.len)))
+		return 0;
+	if (ina || inb)
+		return ina && inb && a.ptr - sa.lo == b.ptr - sb.lo;
+	return 1;
+}
+
+static int inst_same_tree(const struct df_inst *a, const struct df_inst *b, struct side sa,
+			  struct side sb)
+{
+	size_t i;
+
+	for (; a || b; a = a->sub, b = b->sub) {
+		if (!a || !b || a->cmd != b->cmd || a->npieces != b->npieces ||
+		    a->log_base != b->log_base || a->args_off != b->args_off ||
+		    a->nflags != b->nflags || a->nargs != b->nargs || a->json != b->json ||
+		    a->has_next != b->has_next || a->nheredocs != b->nheredocs ||
+		    !span_same_at(a->keyword, b->keyword, sa, sb) ||
+		    !span_same_at(a->logical, b->logical, sa, sb) ||
+		    !span_same_at(a->rest, b->rest, sa, sb) ||
+		    (a->npieces && memcmp(a->pieces, b->pieces, a->npieces * sizeof(*a->pieces))))
+			return 0;
+		for (i = 0; i < a->nflags; i++)
+			if (!span_same_at(a->flags[i], b->flags[i], sa, sb))
+				return 0;
+		for (i = 0; i < a->nargs; i++)
+			if (!span_same_at(a->args[i], b->args[i], sa, sb))
+				return 0;
+		for (i = 0; i < a->nheredocs; i++) {
+			const struct df_heredoc *x = &a->heredocs[i], *y = &b->heredocs[i];
+
+			if (x->chomp != y->chomp || x->expand != y->expand || x->fd != y->fd ||
+			    !span_same_at(x->name, y->name, sa, sb) ||
+			    !span_same_at(x->body, y->body, sa, sb))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static int lines_same(const struct df_line *a, const struct df_line *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].off != b[i].off || a[i].indent != b[i].indent || a[i].body != b[i].body ||
+		    a[i].cont != b[i].cont || a[i].eol != b[i].eol || a[i].kind != b[i].kind)
+			return 0;
+	return 1;
+}
+
+int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b)
+{
+	struct side sa = { a->src.ptr, a->src.ptr + a->src.len };
+	struct side sb = { b->src.ptr, b->src.ptr + b->src.len };
+	size_t i;
+
+	if (a->escape != b->escape || a->has_bom != b->has_bom || a->ndiags != b->ndiags ||
+	    a->nnodes != b->nnodes)
+		return 0;
+	for (i = 0; i < a->ndiags; i++)
+		if (a->diags[i].line != b->diags[i].line || a->diags[i].col != b->diags[i].col ||
+		    strcmp(a->diags[i].msg, b->diags[i].msg) != 0)
+			return 0;
+	for (i = 0; i < a->nnodes; i++) {
+		const struct df_node *x = &a->nodes[i], *y = &b->nodes[i];
+
+		if (x->kind != y->kind || x->line != y->line || x->nlines != y->nlines ||
+		    x->error_col != y->error_col || !x->error != !y->error ||
+		    (x->error && strcmp(x->error, y->error) != 0) ||
+		    !span_same_at(x->text, y->text, sa, sb) ||
+		    !lines_same(x->lines, y->lines, x->nlines) ||
+		    !inst_same_tree(x->inst, y->inst, sa, sb))
+			return 0;
+	}
+	return 1;
 }
 
 void df_doc_free(struct df_doc *doc)

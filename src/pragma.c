@@ -122,6 +122,16 @@ int df_pass_file_ignored(const struct df_pass *pass, const struct df_doc *doc)
 	return 0;
 }
 
+/* A quick no for most comments: the word after '#' is not dfix/hadolint. */
+static int maybe_pragma(struct df_span c)
+{
+	size_t i = 1;
+
+	while (i < c.len && (c.ptr[i] == ' ' || c.ptr[i] == '\t'))
+		i++;
+	return i < c.len && (c.ptr[i] == 'd' || c.ptr[i] == 'h');
+}
+
 int df_doc_file_pragmas(const struct df_doc *doc)
 {
 	size_t i;
@@ -135,6 +145,8 @@ int df_doc_file_pragmas(const struct df_doc *doc)
 		if ((n->kind != DF_COMMENT && n->kind != DF_DIRECTIVE) || !n->nlines)
 			continue;
 		c = comment_text(n, &n->lines[0]);
+		if (!maybe_pragma(c))
+			continue;
 		if (pragma(c.ptr, c.len, "dfix", "off", &list, &ln) ||
 		    pragma(c.ptr, c.len, "dfix", "ignore-file=", &list, &ln) ||
 		    pragma(c.ptr, c.len, "hadolint", "global ignore=", &list, &ln))

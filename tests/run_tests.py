@@ -6,6 +6,8 @@ Sections:
   fixtures   tests/data/*.Dockerfile against hand-checked *.dump files, 64 KiB lines
   errors     bad inputs: exit 2, one `dfix: path:line:col: message` line, file untouched
   roundtrip  `dfix --select none` prints every shared-corpus file back byte for byte
+  reparse    every pass over the shared corpus: the tree the driver re-parses
+             incrementally after each change equals a whole parse
   golden     golden/<area>/<case>/ via tests/golden.py (with idempotence)
   cli        exit codes and options of the command line
   fuzz       build/fuzz-replay over the fuzz corpus and every fixture
@@ -16,6 +18,9 @@ environment:
   FUZZ_REPLAY=path   the replay binary (default: build/fuzz-replay)
   DFIX_SHARED=dir    the shared test data (default: ../shared from the repository root)
   DFIX_FULL=1        also run ../shared/tools/corpus-check --level all (slow)
+Every dfix run here has DFIX_CHECK_REPARSE=1: after each change a pass makes,
+dfix parses its output whole too and aborts when that tree differs from the one
+it re-parsed incrementally.
 The last line is `N passed, M failed` (`, K skipped` when some were); exit 1 on any failure.
 """
 import concurrent.futures
@@ -34,6 +39,7 @@ import golden  # noqa: E402
 
 DFIX = os.path.abspath(os.environ.get('DFIX') or os.path.join(ROOT, 'dfix'))
 os.environ['DFIX'] = DFIX  # golden.py reads it too
+os.environ['DFIX_CHECK_REPARSE'] = '1'  # every run checks df_doc_reparse against a whole parse
 FUZZ_REPLAY = os.path.abspath(os.environ.get('FUZZ_REPLAY') or os.path.join(ROOT, 'build', 'fuzz-replay'))
 SHARED = os.path.abspath(os.environ.get('DFIX_SHARED') or os.path.join(ROOT, '..', 'shared'))
 DATA = os.path.join(HERE, 'data')
@@ -381,6 +387,30 @@ def test_roundtrip(tmp):
         print('  (set DFIX_FULL=1 to also run ../shared/tools/corpus-check --level all)')
 
 
+def reparse_batch(args):
+    """dfix with every pass (or one level) over many files; DFIX_CHECK_REPARSE
+    makes it abort on a re-parsed tree that differs from a whole parse."""
+    level, paths = args
+    rc, out, err = run(['-d', '--color=never', '--level', level] + paths, timeout=600)
+    return level, paths, rc, err
+
+
+def test_reparse(tmp):
+    R.section('incremental re-parse over the shared corpus (DFIX_CHECK_REPARSE=1)')
+    files = corpus_files()
+    if files is None:
+        R.skip('../shared/corpus/files not present')
+        return
+    jobs = [(level, files[i:i + 400]) for level in ('all', 'format') for i in range(0, len(files), 400)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        for level, paths, rc, err in ex.map(reparse_batch, jobs):
+            name = 'reparse/--level %s %s .. %s' % (level, os.path.basename(paths[0])[:40],
+                                                  os.path.basename(paths[-1])[:40])
+            # 0/1: changes or not; 2: some files are invalid (each said so on one line)
+            bad = [l for l in err.splitlines() if not re.match(rb'^dfix: .+:\d+:\d+: ', l)]
+            R.check(rc in (0, 1, 2) and not bad, name, 'exit %s, stderr %r' % (rc, short(b'\n'.join(bad))))
+
+
 # ---------------------------------------------------------------- d. golden
 
 def test_golden():
@@ -543,6 +573,7 @@ SECTIONS = {
     'fixtures': test_fixtures,
     'errors': test_errors,
     'roundtrip': test_roundtrip,
+    'reparse': test_reparse,
     'golden': lambda tmp: test_golden(),
     'cli': test_cli,
     'fuzz': lambda tmp: test_fuzz(),

@@ -232,6 +232,146 @@ static void test_refused(void **state)
 	df_doc_free(doc);
 }
 
+/* ---- df_doc_reparse: the edited tree becomes the parse of its print ---- */
+
+/* Reparse doc after an edit; check it against a whole parse of the print.
+ * Returns 0, or -1 when reparse asked for a whole parse. The line map goes
+ * to *map (NULL when not wanted). */
+static int reparse_check(struct df_doc *doc, struct df_buf *text, uint32_t **map, size_t *nmap)
+{
+	struct df_doc *full;
+	uint32_t *m = NULL;
+	size_t nm = 0;
+	int rc;
+
+	df_buf_reset(text);
+	df_doc_print(doc, text);
+	rc = df_doc_reparse(doc, text->ptr ? text->ptr : "", text->len, &m, &nm);
+	if (rc == 0) {
+		full = df_doc_parse(text->ptr ? text->ptr : "", text->len);
+		assert_true(df_doc_same_tree(doc, full));
+		df_doc_free(full);
+	}
+	if (map) {
+		*map = m;
+		*nmap = nm;
+	} else {
+		free(m);
+	}
+	return rc;
+}
+
+static void test_reparse_replace(void **state)
+{
+	static const char src[] = "FROM a\nRUN b\n# c\nRUN d\n";
+	struct df_buf t1 = DF_BUF_INIT, t2 = DF_BUF_INIT;
+	struct df_doc *doc = PARSE(src);
+	uint32_t *map;
+	size_t nmap;
+
+	(void)state;
+	assert_int_equal(df_doc_replace(doc, 1, L("RUN b \\\n    && e\n")), 0);
+	assert_int_equal(reparse_check(doc, &t1, &map, &nmap), 0);
+	assert_ptr_equal(doc->src.ptr, t1.ptr); /* every node points into the print */
+	assert_ptr_equal(doc->nodes[3].text.ptr, t1.ptr + t1.len - 6);
+	assert_int_equal(doc->nodes[3].line, 5);
+	/* lines 1..5 and one past the end, back to lines of src */
+	assert_int_equal(nmap, 6);
+	assert_int_equal(map[0], 1);
+	assert_int_equal(map[1], 2);
+	assert_int_equal(map[2], 2);
+	assert_int_equal(map[3], 3);
+	assert_int_equal(map[4], 4);
+	free(map);
+	/* a second edit on the re-parsed tree: the old print may go */
+	df_doc_remove(doc, 2, 1);
+	assert_int_equal(df_doc_insert(doc, 1, L("WORKDIR /w\n")), 0);
+	assert_int_equal(reparse_check(doc, &t2, &map, &nmap), 0);
+	/* lines of the first print: FROM a, RUN b, && e, # c, RUN d */
+	assert_int_equal(nmap, 6);
+	assert_int_equal(map[0], 1);
+	assert_int_equal(map[1], 2); /* inserted: the line of the node after it */
+	assert_int_equal(map[2], 2);
+	assert_int_equal(map[3], 3);
+	assert_int_equal(map[4], 5);
+	free(map);
+	df_buf_release(&t1);
+	df_buf_reset(&t1);
+	df_doc_print(doc, &t1);
+	assert_int_equal(t1.len, t2.len);
+	assert_memory_equal(t1.ptr, "FROM a\nWORKDIR /w\nRUN b \\\n    && e\nRUN d\n", t1.len);
+	df_doc_free(doc);
+	df_buf_release(&t1);
+	df_buf_release(&t2);
+}
+
+static void test_reparse_context(void **state)
+{
+	struct df_buf t = DF_BUF_INIT;
+	struct df_doc *doc;
+
+	(void)state;
+	/* a node in front of the directives: they are comments now */
+	doc = PARSE("# syntax=docker/dockerfile:1\n# check=skip=all\nFROM a\n");
+	assert_int_equal(df_doc_insert(doc, 0, L("# hello\n")), 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->nodes[1].kind, DF_COMMENT);
+	df_doc_free(doc);
+
+	/* a blank line removed: the comment after it becomes a directive */
+	doc = PARSE("\n# syntax=x\nFROM a\n");
+	df_doc_remove(doc, 0, 1);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->nodes[0].kind, DF_DIRECTIVE);
+	df_doc_free(doc);
+
+	/* ... and an escape directive changes every later line: whole parse */
+	doc = PARSE("\n# escape=`\nFROM a\nRUN x `\n  y\n");
+	df_doc_remove(doc, 0, 1);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), -1);
+	df_doc_free(doc);
+
+	/* a last line that continues runs into what is appended after it */
+	doc = PARSE("FROM a\nRUN x \\\n");
+	assert_int_equal(doc->nnodes, 2);
+	assert_int_equal(df_doc_insert(doc, 2, L("  y\n")) == 0 ||
+			 df_doc_insert(doc, 2, L("CMD y\n")) == 0, 1);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->nnodes, 2);
+	df_doc_free(doc);
+
+	/* a last line without newline moved to the front joins the next line */
+	doc = PARSE("FROM a\nRUN x\n# end");
+	df_doc_move(doc, 2, 1, 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->nnodes, 2);
+	assert_int_equal(doc->nodes[0].kind, DF_COMMENT);
+	df_doc_free(doc);
+
+	/* heredocs: a body re-parsed, the nodes around it kept */
+	doc = PARSE("FROM a\nRUN <<EOF\necho 1\nEOF\nCMD x\n");
+	assert_int_equal(df_doc_replace(doc, 1, L("RUN <<EOT\necho 2\nEOT\n")), 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->nodes[1].inst->nheredocs, 1);
+	assert_int_equal(doc->nodes[2].line, 5);
+	df_doc_free(doc);
+
+	/* a BOM line replaced: parsed again from the start of the file */
+	doc = PARSE("\xEF\xBB\xBF" "from a\nRUN x\n");
+	assert_int_equal(df_doc_replace(doc, 0, L("\xEF\xBB\xBF" "FROM a\n")), 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->has_bom, 1);
+	df_doc_free(doc);
+
+	/* everything removed */
+	doc = PARSE("FROM a\n");
+	df_doc_remove(doc, 0, 1);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->nnodes, 0);
+	df_doc_free(doc);
+	df_buf_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -242,6 +382,8 @@ int main(void)
 		cmocka_unit_test(test_move),
 		cmocka_unit_test(test_move_with_comments),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_reparse_replace),
+		cmocka_unit_test(test_reparse_context),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -684,6 +684,16 @@ static void run_reads(struct state *st, const struct df_inst *inst, uint32_t lin
 	st->whole = had;
 }
 
+static int digits(struct df_span s)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		if (s.ptr[i] < '0' || s.ptr[i] > '9')
+			return 0;
+	return s.len > 0;
+}
+
 /* Every instruction of every stage, in order. A stage starts with what its
  * FROM stage had: a RUN reads the context only once it was copied in. */
 static void collect(struct state *st)
@@ -691,17 +701,17 @@ static void collect(struct state *st)
 	struct df_doc *doc = st->doc;
 	struct df_stage *stages;
 	int *whole;
-	size_t ns, s, i, k;
+	size_t ns, s, i;
 	int before = st->whole;
 
 	stages = df_stages(doc, &ns);
 	whole = df_xcalloc(ns + 1, sizeof(*whole));
 	for (s = 0; s < ns; s++) {
+		/* FROM a stage by name (df_stages found it by hash; a number
+		 * is an image there, not a stage index) */
 		st->whole = 0;
-		for (k = 0; k < s; k++)
-			if (stages[k].name.len && stages[k].name.len == stages[s].image.len &&
-			    df_mem_ieq(stages[k].name.ptr, stages[s].image.ptr, stages[k].name.len))
-				st->whole = whole[k];
+		if (stages[s].base >= 0 && !digits(stages[s].image))
+			st->whole = whole[stages[s].base];
 		for (i = stages[s].from; i < stages[s].end; i++) {
 			const struct df_node *n = &doc->nodes[i];
 

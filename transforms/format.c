@@ -18,6 +18,7 @@
  * are re-indented too; otherwise they keep their indentation. Each rewritten
  * node is parsed again and kept only when its dump and heredocs are the same.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -35,12 +36,21 @@ struct repl {                /* same-length replacement (keyword case) */
 	const char *text;
 };
 
+struct hist {
+	size_t tabs, other, nspaces, width[17];
+};
+
 struct fmt {
 	struct df_ctx *ctx;
 	struct df_doc *doc;
 	char esc;
 	const char *unit;    /* continuation indent */
 	size_t unitlen;
+	int unit_open;       /* chosen from the file: not known before the end */
+	struct hist fixed, moving; /* indents of lines left as they are / re-indented */
+	int any_moving;
+	size_t *later;       /* nodes to re-indent once the unit is known */
+	size_t nlater, latercap;
 	const char *log;     /* top logical line of the current instruction */
 	int heredoc_words;   /* it holds "<<": BuildKit splits it into shell words */
 	struct seg *segs;
@@ -388,8 +398,14 @@ static int analyse(struct fmt *f, const struct df_node *n)
 	f->nrepl = 0;
 	f->log = in->logical.ptr;
 	f->heredoc_words = 0;
-	for (i = 0; i + 1 < in->logical.len && !f->heredoc_words; i++)
-		f->heredoc_words = f->log[i] == '<' && f->log[i + 1] == '<';
+	for (i = 0; i + 1 < in->logical.len && !f->heredoc_words; i++) {
+		const char *lt = memchr(f->log + i, '<', in->logical.len - 1 - i);
+
+		if (!lt)
+			break;
+		i = (size_t)(lt - f->log);
+		f->heredoc_words = f->log[i + 1] == '<';
+	}
 	if (!in->npieces || !n->nlines || n->lines[0].kind != DF_LINE_CODE ||
 	    in->pieces[0].node_off >= n->lines[0].off + n->lines[0].indent + n->lines[0].body)
 		return -1;
@@ -566,10 +582,6 @@ static int same_meaning(struct fmt *f, const struct df_node *a, const struct df_
 
 /* ---- the file's continuation indent ---- */
 
-struct hist {
-	size_t tabs, other, nspaces, width[17];
-};
-
 static void hist_add(struct hist *h, const char *p, size_t n)
 {
 	size_t i, sp = 0, tb = 0;
@@ -616,47 +628,53 @@ static const char *hist_unit(const struct hist *h, size_t *len)
  * The continuation indent: an explicit --indent other than the default 4,
  * else the indent the file already uses consistently, else ctx->indent.
  * Lines this pass can never re-indent decide first, so the choice is the
- * same on the pass's own output (idempotence).
+ * same on the pass's own output (idempotence). The histograms fill while the
+ * pass walks the file (hist_node); the nodes to re-indent wait for the
+ * choice (choose_unit).
  */
-static void choose_unit(struct fmt *f)
+static void unit_init(struct fmt *f)
 {
-	struct df_doc *doc = f->doc;
-	struct hist fixed, moving;
-	size_t i, j, w = f->ctx->indent < 0 ? 4 : (size_t)f->ctx->indent;
-	const char *u;
-	int any = 0;
+	size_t w = f->ctx->indent < 0 ? 4 : (size_t)f->ctx->indent;
 
 	if (w > sizeof(spaces) - 1)
 		w = sizeof(spaces) - 1;
 	f->unit = spaces;
 	f->unitlen = w;
-	if (w != 4)
+	f->unit_open = w == 4;
+	memset(&f->fixed, 0, sizeof(f->fixed));
+	memset(&f->moving, 0, sizeof(f->moving));
+	f->any_moving = 0;
+}
+
+/* Count the continuation indents of instruction node n (r: analyse()'s
+ * verdict, 0 when the pass leaves it alone). */
+static void hist_node(struct fmt *f, const struct df_node *n, int r)
+{
+	struct hist *h = r > 0 ? &f->moving : &f->fixed;
+	size_t j;
+
+	if (!f->unit_open || n->nlines < 2 || n->inst->npieces < 2)
 		return;
-	memset(&fixed, 0, sizeof(fixed));
-	memset(&moving, 0, sizeof(moving));
-	for (i = 0; i < doc->nnodes; i++) {
-		const struct df_node *n = &doc->nodes[i];
-		struct hist *h;
-		int r;
+	f->any_moving |= r > 0;
+	for (j = 1; j < n->nlines; j++) {
+		const struct df_line *L = &n->lines[j];
 
-		if (n->kind != DF_INSTRUCTION || !n->inst || n->inst->npieces < 2)
-			continue;
-		r = df_pass_ignored(f->ctx, doc, i) ? 0 : analyse(f, n);
-		h = r > 0 ? &moving : &fixed;
-		any |= r > 0;
-		for (j = 1; j < n->nlines; j++) {
-			const struct df_line *L = &n->lines[j];
-
-			if (L->kind == DF_LINE_CODE && L->indent && L->body)
-				hist_add(h, n->text.ptr + L->off, L->indent);
-		}
+		if (L->kind == DF_LINE_CODE && L->indent && L->body)
+			hist_add(h, n->text.ptr + L->off, L->indent);
 	}
-	if (!any)
+}
+
+static void choose_unit(struct fmt *f)
+{
+	const char *u;
+	size_t w = f->unitlen;
+
+	if (!f->unit_open || !f->any_moving)
 		return;
-	if (fixed.tabs || fixed.nspaces || fixed.other)
-		u = hist_unit(&fixed, &w);
+	if (f->fixed.tabs || f->fixed.nspaces || f->fixed.other)
+		u = hist_unit(&f->fixed, &w);
 	else
-		u = hist_unit(&moving, &w);
+		u = hist_unit(&f->moving, &w);
 	if (u) {
 		f->unit = u;
 		f->unitlen = w;
@@ -774,15 +792,48 @@ static void queue(struct fmt *f, size_t i, unsigned nblank)
 
 /* ---- the pass ---- */
 
-static void format_inst(struct fmt *f, size_t i)
+/*
+ * A one-line instruction the pass would print as it is: the keyword in upper
+ * case at the start of the line, printable ASCII with single spaces, none at
+ * the end or where JSON glues tokens together, one after each comma that
+ * may be JSON's. A free segment there prints
+ * as the one space it is, so analysing the node would change nothing; most
+ * lines of most files are like this.
+ */
+static int plain_line(const struct fmt *f, const struct df_node *n)
+{
+	const unsigned char *p = (const unsigned char *)n->text.ptr, *e = p + n->text.len;
+	int kw = 1, bracket = 0;
+
+	/* only the node's text: its line table and model stay out of the cache */
+	while (e > p && (e[-1] == '\n' || e[-1] == '\r'))
+		e--;
+	if (n->nlines != 1 || e == p || e[-1] == ' ' || e[-1] == (unsigned char)f->esc ||
+	    (e - p >= 7 && memcmp(p, "ONBUILD", 7) == 0))
+		return 0;
+	for (; p < e; p++) {
+		if (*p == ' ') {
+			if (kw && p == (const unsigned char *)n->text.ptr)
+				return 0;
+			if (p[1] == ' ' || p[1] == ']' || p[1] == ',' || p[-1] == '[')
+				return 0;
+			kw = 0;
+		} else if (*p < 0x21 || *p > 0x7e || (kw && !(*p >= 'A' && *p <= 'Z'))) {
+			return 0;
+		} else if (*p == '[') {
+			bracket = 1;
+		} else if (*p == ',' && bracket && p + 1 < e && p[1] != ' ') {
+			return 0; /* JSON puts a blank after the comma */
+		}
+	}
+	return 1;
+}
+
+static void print_queue(struct fmt *f, size_t i, int r)
 {
 	const struct df_node *n = &f->doc->nodes[i];
-	int r = analyse(f, n);
-
 	size_t ko, a, b;
 
-	if (r < 0)
-		return;
 	print_inst(f, n, r);
 	queue(f, i, f->nblank);
 	if (!f->nch || f->ch[f->nch - 1].idx != i || f->out.len != n->text.len)
@@ -794,6 +845,40 @@ static void format_inst(struct fmt *f, size_t i)
 	for (b = n->text.len; b > a && f->out.ptr[b - 1] == n->text.ptr[b - 1]; b--)
 		;
 	f->ch[f->nch - 1].only_keyword = a >= ko && b <= ko + n->inst->keyword.len;
+}
+
+static void format_inst(struct fmt *f, size_t i)
+{
+	const struct df_node *n = &f->doc->nodes[i];
+	int r;
+
+	if (df_pass_ignored(f->ctx, f->doc, i)) {
+		hist_node(f, n, 0);
+		return;
+	}
+	if (plain_line(f, n))
+		return;
+	r = analyse(f, n);
+	hist_node(f, n, r);
+	if (r < 0)
+		return;
+	if (r > 0 && f->unit_open) {
+		/* re-indented: printed once the file's unit is known */
+		if (f->nlater == f->latercap) {
+			f->latercap = f->latercap ? f->latercap * 2 : 64;
+			f->later = df_xrealloc(f->later, f->latercap * sizeof(*f->later));
+		}
+		f->later[f->nlater++] = i;
+		return;
+	}
+	print_queue(f, i, r);
+}
+
+static int by_idx(const void *a, const void *b)
+{
+	const struct change *x = a, *y = b;
+
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* A comment or blank line between instructions: no indent, no trailing
@@ -865,7 +950,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	f.ctx = ctx;
 	f.doc = doc;
 	f.esc = doc->escape;
-	choose_unit(&f);
+	unit_init(&f);
 	/* no blank lines at the end */
 	for (end = doc->nnodes; end > 1 && doc->nodes[end - 1].kind == DF_BLANK &&
 	     !is_bom_line(&doc->nodes[end - 1]); end--)
@@ -880,7 +965,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 
 		switch (n->kind) {
 		case DF_INSTRUCTION:
-			if (n->inst && !df_pass_ignored(ctx, doc, i))
+			if (n->inst)
 				format_inst(&f, i);
 			break;
 		case DF_COMMENT:
@@ -903,16 +988,36 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		}
 		removed = 0;
 	}
+	choose_unit(&f);
+	for (i = 0; i < f.nlater; i++) {
+		analyse(&f, &doc->nodes[f.later[i]]);
+		print_queue(&f, f.later[i], 1);
+	}
+	if (f.nlater) {
+		/* back into node order, texts too (commit parses them in one go) */
+		struct df_buf b = DF_BUF_INIT;
+
+		qsort(f.ch, f.nch, sizeof(*f.ch), by_idx);
+		df_buf_grow(&b, f.batch.len);
+		for (i = 0; i < f.nch; i++) {
+			df_buf_add(&b, f.batch.ptr + f.ch[i].off, f.ch[i].len);
+			f.ch[i].off = b.len - f.ch[i].len;
+		}
+		df_buf_release(&f.batch);
+		f.batch = b;
+	}
 	final_newline(&f, dead);
 	changes += commit(&f);
 	for (i = w = 0; i < doc->nnodes; i++)
 		if (!dead[i])
 			doc->nodes[w++] = doc->nodes[i];
+	if (w != doc->nnodes || changes)
+		doc->edits++;
 	doc->nnodes = w;
-	doc->edits++;
 	free(dead);
 	free(f.segs);
 	free(f.ch);
+	free(f.later);
 	df_buf_release(&f.out);
 	df_buf_release(&f.batch);
 	return changes;

@@ -763,6 +763,16 @@ static int find_stage(const struct df_stage *st, size_t s, const char *p, size_t
 	return -1;
 }
 
+static int all_digits(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+	return 1;
+}
+
 int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_t s,
 		 struct df_from *out)
 {
@@ -794,7 +804,9 @@ int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_
 		len = b.len;
 		df_buf_release(&b);
 	}
-	out->stage = find_stage(st, s, text, len);
+	/* df_stages found the stage an image names already (by hash) */
+	out->stage = text == out->word.ptr && !all_digits(text, len) ? (int)st[s].base
+								       : find_stage(st, s, text, len);
 	if (out->stage >= 0)
 		return 0;
 	if (df_imageref_parse(text, len, &out->ref) < 0)
