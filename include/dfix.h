@@ -78,8 +78,12 @@ char *df_buf_detach(struct df_buf *b, size_t *len);
 /* Bump allocator: every block is freed at once by df_arena_release(). */
 struct df_arena {
 	struct df_arena_block *head;
+	size_t first;    /* size of the first block (0: a small default) */
 };
 void df_arena_init(struct df_arena *a);
+/* Before the first allocation: about n bytes will be needed (one block of
+ * that size instead of many small ones). */
+void df_arena_expect(struct df_arena *a, size_t n);
 void df_arena_release(struct df_arena *a);
 void *df_arena_alloc(struct df_arena *a, size_t n);       /* 16-aligned, zeroed */
 void *df_arena_alloc_raw(struct df_arena *a, size_t n);   /* 16-aligned, not zeroed */
@@ -155,6 +159,9 @@ struct df_doc {
 	unsigned long edits;     /* bumped by every change to the node list (the
 				    edit helpers, and passes that splice nodes
 				    themselves must bump it too) */
+	struct df_memo *memo;    /* facts about the whole document that passes
+				    ask for again and again (df_stages...),
+				    kept while `edits` stays the same */
 };
 
 /* Parse bytes into a CST. Never fails: problems become DF_ERROR nodes and
@@ -241,6 +248,8 @@ struct df_inst {
 	struct df_inst *sub;      /* ONBUILD trigger */
 	struct df_heredoc *heredocs;
 	size_t nheredocs;
+	const void *shell;        /* the shell view of `rest`, made once
+				     (df_sh_parse_rest in src/shell.h) */
 };
 
 enum df_cmd df_cmd_lookup(const char *p, size_t n);
@@ -311,12 +320,20 @@ struct df_ctx {
 	struct df_diag error;    /* set by df_fix when it refuses invalid input:
 				    line/col of the problem (msg static) */
 	char errbuf[512];        /* holds error.msg */
+	struct df_findex *findex; /* df_ctx_has_finding's index (private) */
 };
 
 void df_ctx_init(struct df_ctx *ctx);
 void df_ctx_release(struct df_ctx *ctx);
 void df_ctx_finding(struct df_ctx *ctx, const char *code, uint32_t line,
 		    const char *fmt, ...) DF_PRINTF(4, 5);
+/* Is there already a finding of pass `pass` (its id) with message msg, at
+ * any line? Constant time (a hash index of the findings). */
+int df_ctx_has_finding(struct df_ctx *ctx, const char *pass, const char *msg);
+/* Drop the findings after the first `keep`, or every finding of pass `pass`
+ * (its id): what a pass that takes back its work calls. */
+void df_ctx_drop_findings(struct df_ctx *ctx, size_t keep);
+void df_ctx_forget_pass(struct df_ctx *ctx, const char *pass);
 /* Record (or replace, same path) a file to write beside the Dockerfile.
  * Copies everything. Nothing is recorded when text equals old. */
 void df_ctx_extra(struct df_ctx *ctx, const char *path, const char *old, size_t oldlen,

@@ -32,9 +32,78 @@ void df_ctx_init(struct df_ctx *ctx)
 	memset(ctx->enabled, 1, n);
 }
 
+/* ---- an index of the findings by pass and message ---- */
+
+struct df_findex {
+	size_t *slot;    /* finding index + 1, 0 = empty */
+	size_t cap;      /* power of two */
+	size_t indexed;  /* findings [0, indexed) are in */
+};
+
+static size_t finding_hash(const char *pass, const char *msg)
+{
+	size_t h = 1469598103934665603u;
+
+	for (; *pass; pass++)
+		h = (h ^ (unsigned char)*pass) * 1099511628211u;
+	h = (h ^ 0xff) * 1099511628211u;
+	for (; *msg; msg++)
+		h = (h ^ (unsigned char)*msg) * 1099511628211u;
+	return h;
+}
+
+/* Index finding i, unless an equal one is in (many findings share a
+ * message: one slot per message keeps the chains short). */
+static void findex_add(struct df_findex *x, const struct df_finding *all, size_t i)
+{
+	size_t h = finding_hash(all[i].pass, all[i].msg) & (x->cap - 1);
+
+	for (; x->slot[h]; h = (h + 1) & (x->cap - 1)) {
+		const struct df_finding *o = &all[x->slot[h] - 1];
+
+		if (x->slot[h] - 1 < x->indexed && strcmp(o->pass, all[i].pass) == 0 &&
+		    strcmp(o->msg, all[i].msg) == 0)
+			return;
+	}
+	x->slot[h] = i + 1;
+}
+
+int df_ctx_has_finding(struct df_ctx *ctx, const char *pass, const char *msg)
+{
+	struct df_findex *x = ctx->findex;
+	size_t h, i;
+
+	if (!x)
+		x = ctx->findex = df_xcalloc(1, sizeof(*x));
+	if (2 * (ctx->nfindings + 1) > x->cap) {
+		size_t cap = 64;
+
+		while (cap < 4 * (ctx->nfindings + 1))
+			cap *= 2;
+		free(x->slot);
+		x->slot = df_xcalloc(cap, sizeof(*x->slot));
+		x->cap = cap;
+		x->indexed = 0;
+	}
+	for (; x->indexed < ctx->nfindings; x->indexed++)
+		findex_add(x, ctx->findings, x->indexed);
+	for (h = finding_hash(pass, msg) & (x->cap - 1); x->slot[h]; h = (h + 1) & (x->cap - 1)) {
+		i = x->slot[h] - 1;
+		if (i < x->indexed && strcmp(ctx->findings[i].pass, pass) == 0 && strcmp(ctx->findings[i].msg, msg) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 void df_ctx_release(struct df_ctx *ctx)
 {
 	size_t i;
+
+	if (ctx->findex) {
+		free(ctx->findex->slot);
+		free(ctx->findex);
+		ctx->findex = NULL;
+	}
 
 	for (i = 0; i < ctx->nfindings; i++)
 		free(ctx->findings[i].msg);
@@ -121,10 +190,31 @@ const struct df_pass *df_pass_find(const char *id)
 	return NULL;
 }
 
-static void drop_findings(struct df_ctx *ctx, size_t keep)
+void df_ctx_drop_findings(struct df_ctx *ctx, size_t keep)
 {
+	/* the index may keep slots of dropped findings: they are skipped (an
+	 * index past `indexed`) or name the finding that took their place */
+	if (ctx->findex && ctx->findex->indexed > keep)
+		ctx->findex->indexed = keep;
 	while (ctx->nfindings > keep)
 		free(ctx->findings[--ctx->nfindings].msg);
+}
+
+void df_ctx_forget_pass(struct df_ctx *ctx, const char *pass)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < ctx->nfindings; i++) {
+		if (strcmp(ctx->findings[i].pass, pass) == 0)
+			free(ctx->findings[i].msg);
+		else
+			ctx->findings[k++] = ctx->findings[i];
+	}
+	if (k != ctx->nfindings && ctx->findex) { /* moved: index again */
+		memset(ctx->findex->slot, 0, ctx->findex->cap * sizeof(*ctx->findex->slot));
+		ctx->findex->indexed = 0;
+	}
+	ctx->nfindings = k;
 }
 
 /* Lines in a text (a last line without newline counts). */
@@ -293,7 +383,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				if (doc->edits != edits) {
 					/* it edited, then gave up: throw its tree away */
 					df_doc_free(doc);
-					drop_findings(ctx, keep);
+					df_ctx_drop_findings(ctx, keep);
 					doc = df_doc_parse(cur.ptr, cur.len);
 				}
 				continue;
@@ -302,7 +392,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			df_doc_print(doc, &next);
 			if (next.len == cur.len && memcmp(next.ptr, cur.ptr, cur.len) == 0) {
 				df_doc_free(doc);
-				drop_findings(ctx, keep);
+				df_ctx_drop_findings(ctx, keep);
 				doc = df_doc_parse(cur.ptr, cur.len);
 				continue;
 			}
@@ -321,7 +411,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				 * BuildKit sees: revert it */
 				df_doc_free(doc);
 				free(map);
-				drop_findings(ctx, keep);
+				df_ctx_drop_findings(ctx, keep);
 				doc = df_doc_parse(cur.ptr, cur.len);
 				continue;
 			}

@@ -19,7 +19,7 @@ static void reserve(struct df_doc *doc, size_t extra)
 static struct df_doc *fragment(struct df_doc *doc, const char *text, size_t len)
 {
 	char *copy = df_arena_dup(&doc->arena, text, len);
-	struct df_doc *frag = df_doc_parse_fragment(copy, len, doc->escape);
+	struct df_doc *frag = df_doc_parse_in(doc, copy, len);
 	size_t i;
 
 	if (frag->ndiags)
@@ -55,7 +55,6 @@ static int splice(struct df_doc *doc, size_t idx, size_t remove, const char *tex
 	}
 	doc->nnodes = doc->nnodes - remove + n;
 	doc->edits++;
-	df_arena_adopt(&doc->arena, &frag->arena);
 	df_doc_free(frag);
 	return 0;
 }

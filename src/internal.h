@@ -49,6 +49,11 @@ struct df_inst *df_inst_build(struct df_doc *doc, const char *node_text,
 /* Parse text that goes inside an existing document: no parser directives,
  * the given escape character. */
 struct df_doc *df_doc_parse_fragment(const char *src, size_t len, char escape);
+/* The same with the parent's escape character, its models allocated in the
+ * parent's arena (nothing to adopt; they stay there when the fragment is
+ * freed). A line too long for BuildKit is an error diag; src must outlive
+ * the parent. */
+struct df_doc *df_doc_parse_in(struct df_doc *parent, const char *src, size_t len);
 /* After a pass edited doc (a parse of doc->src), make it the parse of text,
  * the print of the edited tree, parsing again only around what changed.
  * *oldline (malloc'ed, *nold entries) maps each line of text (and one past
@@ -58,6 +63,19 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 		   size_t *nold);
 /* Are two parses the same tree (kinds, bytes, lines, models)? For checks. */
 int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b);
+/* The memo of a document (allocated on first use; df_doc_free frees it).
+ * An entry is valid while its stamp is doc->edits + 1. */
+struct df_memo {
+	unsigned long stages_at;
+	struct df_stage *stages;
+	size_t nstages;
+	unsigned long dev_at;
+	int dev;
+};
+struct df_memo *df_doc_memo(const struct df_doc *doc);
+/* Does p[0, n) hold lit (case-sensitive / ASCII case-insensitive)? */
+int df_mem_has(const char *p, size_t n, const char *lit);
+int df_mem_ihas(const char *p, size_t n, const char *lit);
 /* Move every block of src into dst (src is left empty). */
 void df_arena_adopt(struct df_arena *dst, struct df_arena *src);
 

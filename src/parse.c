@@ -421,6 +421,7 @@ static struct df_doc *parse_doc(const char *src, size_t len, char escape, int fr
 	doc->src.len = len;
 	doc->escape = escape;
 	df_arena_init(&doc->arena);
+	df_arena_expect(&doc->arena, 3 * len + 1024); /* lines, models: about 3 bytes a byte */
 
 	/* bufio.Scanner refuses a line longer than its 64 KiB buffer. */
 	while (pos < len) {
@@ -464,6 +465,30 @@ struct df_doc *df_doc_parse(const char *src, size_t len)
 struct df_doc *df_doc_parse_fragment(const char *src, size_t len, char escape)
 {
 	return parse_doc(src, len, escape, 1);
+}
+
+static int parse_window(struct parser *ps, size_t a, size_t b, uint32_t lineno, int full);
+
+struct df_doc *df_doc_parse_in(struct df_doc *parent, const char *src, size_t len)
+{
+	struct df_doc *frag = df_xcalloc(1, sizeof(*frag));
+	struct parser ps;
+
+	/* parse_doc, with the parent's arena lent for the time of the parse */
+	frag->src.ptr = src;
+	frag->src.len = len;
+	frag->escape = parent->escape;
+	frag->arena = parent->arena;
+	memset(&ps, 0, sizeof(ps));
+	ps.doc = frag;
+	ps.s = src;
+	ps.len = len;
+	if (parse_window(&ps, 0, len, 0, 0) < 0)
+		add_diag(frag, 1, 1, "dockerfile line greater than max allowed size of 65535");
+	free(ps.lines);
+	parent->arena = frag->arena;
+	df_arena_init(&frag->arena);
+	return frag;
 }
 
 /* ---- re-parsing after an edit ---- */
@@ -658,6 +683,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	doc->ndiags = 0;
 	doc->src.ptr = text;
 	doc->src.len = len;
+	doc->edits++; /* node indices and spans move */
 	for (i = 0; i < n && rc == 0;) {
 		struct df_node *nd;
 		ptrdiff_t d;
@@ -820,10 +846,23 @@ int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b)
 	return 1;
 }
 
+struct df_memo *df_doc_memo(const struct df_doc *doc)
+{
+	struct df_doc *d = (struct df_doc *)doc; /* a memo: the document means the same */
+
+	if (!d->memo)
+		d->memo = df_xcalloc(1, sizeof(*d->memo));
+	return d->memo;
+}
+
 void df_doc_free(struct df_doc *doc)
 {
 	if (!doc)
 		return;
+	if (doc->memo) {
+		free(doc->memo->stages);
+		free(doc->memo);
+	}
 	df_arena_release(&doc->arena);
 	free(doc->nodes);
 	free(doc->diags);

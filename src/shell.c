@@ -1216,3 +1216,23 @@ size_t df_sh_redir_target(const char *base, const struct df_sh_word *w,
 	target->flags = w->flags & ~(uint32_t)(DF_SH_REDIR | DF_SH_HEREDOC);
 	return rl;
 }
+
+struct cached_script {
+	int rc;
+	struct df_sh_script sc;
+};
+
+int df_sh_parse_rest(struct df_doc *doc, const struct df_inst *inst, struct df_sh_script *out)
+{
+	const struct cached_script *c = inst->shell;
+
+	if (!c) {
+		struct cached_script *n = df_arena_alloc(&doc->arena, sizeof(*n));
+
+		n->rc = df_sh_parse(&doc->arena, inst->rest.ptr, inst->rest.len, &n->sc);
+		((struct df_inst *)inst)->shell = n; /* a memo: the model means the same */
+		c = n;
+	}
+	*out = c->sc;
+	return c->rc;
+}

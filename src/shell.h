@@ -150,6 +150,15 @@ struct df_sh_script {
  */
 int df_sh_parse(struct df_arena *a, const char *p, size_t n, struct df_sh_script *out);
 
+/*
+ * df_sh_parse of inst->rest, made once per model in the document's arena
+ * and kept with it: a node no pass changes keeps its model across passes
+ * and rounds (df_doc_reparse), and the offsets of a parse do not depend on
+ * where the text lies. Read the words through inst->rest.ptr. The result is
+ * shared: do not change it.
+ */
+int df_sh_parse_rest(struct df_doc *doc, const struct df_inst *inst, struct df_sh_script *out);
+
 /* "&&", "||", ";", "|", "&", "\n", ";;" or "" for DF_SH_OP_NONE. */
 const char *df_sh_op_text(enum df_sh_op op);
 

@@ -125,7 +125,28 @@ static void add_edge(struct edge **e, size_t *n, size_t *cap, size_t a, size_t b
 	(*n)++;
 }
 
+static struct df_stage *compute(const struct df_doc *doc, size_t *n);
+
+/* Every pass asks, most of them each round: keep the answer until the next
+ * edit, and give each caller its own copy. */
 struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
+{
+	struct df_memo *m = df_doc_memo(doc);
+	struct df_stage *st;
+
+	if (m->stages_at != doc->edits + 1) {
+		free(m->stages);
+		m->stages = compute(doc, &m->nstages);
+		m->stages_at = doc->edits + 1;
+	}
+	*n = m->nstages;
+	st = df_xmalloc((m->nstages + 1) * sizeof(*st));
+	if (m->nstages)
+		memcpy(st, m->stages, m->nstages * sizeof(*st));
+	return st;
+}
+
+static struct df_stage *compute(const struct df_doc *doc, size_t *n)
 {
 	struct df_stage *st = NULL;
 	struct edge *e = NULL;

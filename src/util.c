@@ -155,6 +155,12 @@ struct df_arena_block {
 void df_arena_init(struct df_arena *a)
 {
 	a->head = NULL;
+	a->first = 0;
+}
+
+void df_arena_expect(struct df_arena *a, size_t n)
+{
+	a->first = n;
 }
 
 /* Large blocks a released arena leaves behind, kept (per thread, at most
@@ -212,7 +218,9 @@ void *df_arena_alloc_raw(struct df_arena *a, size_t n)
 
 	n = (n + 15) & ~(size_t)15;
 	if (!b || b->size - b->used < n) {
-		size = b ? b->size * 2 : 16384;
+		/* the first block as expected (small by default: fragments of a
+		 * few lines make many arenas), then doubling */
+		size = b ? b->size * 2 : a->first ? a->first : 2048;
 		if (size > ((size_t)1 << 24))
 			size = (size_t)1 << 24;
 		if (size < n)
@@ -250,6 +258,57 @@ char *df_arena_dup(struct df_arena *a, const void *p, size_t n)
 }
 
 /* ---- spans ---- */
+
+int df_mem_has(const char *p, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+	const char *q = p, *last;
+
+	if (!k)
+		return 1;
+	if (n < k)
+		return 0;
+	last = p + n - k; /* the last place lit may start */
+	while (q <= last && (q = memchr(q, lit[0], (size_t)(last - q) + 1))) {
+		if (memcmp(q, lit, k) == 0)
+			return 1;
+		q++;
+	}
+	return 0;
+}
+
+/* The next byte in [q, last] that is c, or NULL. */
+static const char *next_at(const char *q, const char *last, int c)
+{
+	return q <= last ? memchr(q, c, (size_t)(last - q) + 1) : NULL;
+}
+
+int df_mem_ihas(const char *p, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+	unsigned char c = (unsigned char)lit[0];
+	int lo = c >= 'A' && c <= 'Z' ? c + 32 : c, up = lo >= 'a' && lo <= 'z' ? lo - 32 : lo;
+	const char *last, *a, *b;
+
+	if (!k)
+		return 1;
+	if (n < k)
+		return 0;
+	last = p + n - k;
+	a = next_at(p, last, lo);
+	b = up != lo ? next_at(p, last, up) : NULL;
+	while (a || b) {
+		const char *q = !b || (a && a < b) ? a : b;
+
+		if (df_mem_ieq(q, lit, k))
+			return 1;
+		if (q == a)
+			a = next_at(a + 1, last, lo);
+		else
+			b = next_at(b + 1, last, up);
+	}
+	return 0;
+}
 
 int df_mem_ieq(const char *a, const char *b, size_t n)
 {

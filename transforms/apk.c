@@ -486,7 +486,7 @@ static int xlate_run(struct df_apk *x, size_t idx, int apply, int *remove)
 		x->bash |= df_apk_has_word(inst->rest, "bash");
 		return 0;
 	}
-	if (df_sh_parse(&doc->arena, inst->rest.ptr, inst->rest.len, &sc) < 0) {
+	if (df_sh_parse_rest(doc, inst, &sc) < 0) {
 		if (mentions_pm(inst->rest))
 			return fail(x, n->line, "a package step in shell syntax dfix cannot "
 				    "read%.*s", "", 0);

@@ -483,7 +483,7 @@ static void collect_installed(struct bi *b, size_t r, struct df_buf *set)
 			const char *base;
 
 			if (!inst || inst->cmd != DF_CMD_RUN || inst->json ||
-			    df_sh_parse(&b->doc->arena, inst->rest.ptr, inst->rest.len, &sc) < 0)
+			    df_sh_parse_rest(b->doc, inst, &sc) < 0)
 				continue;
 			base = inst->rest.ptr;
 			for (k = 0; k < sc.ncmds; k++) {
@@ -709,7 +709,7 @@ static int append_install(struct bi *b, size_t t, int apk, const struct df_buf *
 		const char *base;
 
 		if (!inst || inst->cmd != DF_CMD_RUN || inst->json || inst->nheredocs ||
-		    df_sh_parse(&b->doc->arena, inst->rest.ptr, inst->rest.len, &sc) < 0)
+		    df_sh_parse_rest(b->doc, inst, &sc) < 0)
 			continue;
 		base = inst->rest.ptr;
 		for (k = 0; k < sc.ncmds; k++) {
@@ -1819,8 +1819,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		n = do_root(&b, s);
 		if (n < 0) {
 			/* the driver drops a tree whose pass reports no change */
-			while (ctx->nfindings > keep)
-				free(ctx->findings[--ctx->nfindings].msg);
+			df_ctx_drop_findings(ctx, keep);
 			changes = 0;
 			break;
 		}

@@ -167,16 +167,6 @@ static char *clean_rel(const char *p, size_t n, int windows)
 	return df_buf_detach(&b, NULL);
 }
 
-static int has_mem(const char *p, size_t n, const char *lit)
-{
-	size_t m = strlen(lit), i;
-
-	for (i = 0; i + m <= n; i++)
-		if (p[i] == lit[0] && !memcmp(p + i, lit, m))
-			return 1;
-	return 0;
-}
-
 static int has_glob(const char *s)
 {
 	return strpbrk(s, "*?[") != NULL;
@@ -559,7 +549,8 @@ static int output_option(const char *w)
 	return word_in(w, o);
 }
 
-static void run_script(struct state *st, const char *p, size_t n, uint32_t line);
+static void run_script(struct state *st, const struct df_inst *inst, const char *p, size_t n,
+		       uint32_t line);
 
 static void run_command(struct state *st, char **w, size_t n, uint32_t line)
 {
@@ -589,7 +580,7 @@ static void run_command(struct state *st, char **w, size_t n, uint32_t line)
 	if (n > 2 && w[1] && w[2] && !strcmp(w[1], "-c") && st->depth < 4 &&
 	    word_in(name, (const char *const[]){ "sh", "bash", "ash", "dash", NULL })) {
 		st->depth++; /* sh -c 'script' */
-		run_script(st, w[2], strlen(w[2]), line);
+		run_script(st, NULL, w[2], strlen(w[2]), line);
 		st->depth--;
 		return;
 	}
@@ -628,13 +619,20 @@ static void run_command(struct state *st, char **w, size_t n, uint32_t line)
 	}
 }
 
-static void run_script(struct state *st, const char *p, size_t n, uint32_t line)
+/* The commands of shell text p[0, n): a heredoc body, or (inst given) the
+ * arguments of a shell-form RUN. */
+static void run_script(struct state *st, const struct df_inst *inst, const char *p, size_t n,
+		       uint32_t line)
 {
 	struct df_sh_script sc;
+	struct df_arena scratch; /* the words: run_command keeps copies of what it needs */
 	size_t c, k;
 
-	if (df_sh_parse(&st->doc->arena, p, n, &sc) != 0)
+	df_arena_init(&scratch);
+	if ((inst ? df_sh_parse_rest(st->doc, inst, &sc) : df_sh_parse(&scratch, p, n, &sc)) != 0) {
+		df_arena_release(&scratch);
 		return;
+	}
 	for (c = 0; c < sc.ncmds; c++) {
 		const struct df_sh_cmd *cmd = &sc.cmds[c];
 		int first = df_sh_cmd_name(p, cmd);
@@ -652,14 +650,15 @@ static void run_script(struct state *st, const char *p, size_t n, uint32_t line)
 				/* an input redirection reads its target */
 				if (!(wd->flags & DF_SH_HEREDOC) && df_sh_redir_target(p, wd, &t) &&
 				    memchr(p + wd->off, '<', wd->len))
-					w[nw++] = df_sh_unquote(&st->doc->arena, p, &t, NULL);
+					w[nw++] = df_sh_unquote(&scratch, p, &t, NULL);
 				continue;
 			}
-			w[nw++] = df_sh_unquote(&st->doc->arena, p, wd, NULL);
+			w[nw++] = df_sh_unquote(&scratch, p, wd, NULL);
 		}
 		run_command(st, w, nw, line);
 		free(w);
 	}
+	df_arena_release(&scratch);
 }
 
 static void run_reads(struct state *st, const struct df_inst *inst, uint32_t line)
@@ -677,9 +676,9 @@ static void run_reads(struct state *st, const struct df_inst *inst, uint32_t lin
 		free(w);
 	} else if (inst->nheredocs && inst->rest.len > 2 && !memcmp(inst->rest.ptr, "<<", 2)) {
 		for (i = 0; i < inst->nheredocs; i++)
-			run_script(st, inst->heredocs[i].body.ptr, inst->heredocs[i].body.len, line);
+			run_script(st, NULL, inst->heredocs[i].body.ptr, inst->heredocs[i].body.len, line);
 	} else {
-		run_script(st, inst->rest.ptr, inst->rest.len, line);
+		run_script(st, inst, inst->rest.ptr, inst->rest.len, line);
 	}
 	st->whole = had;
 }
@@ -721,7 +720,7 @@ static void collect(struct state *st)
 				copy_sources(st, n->inst, n->line);
 			else if (n->inst->cmd == DF_CMD_RUN)
 				run_reads(st, n->inst, n->line);
-			else if (n->inst->cmd == DF_CMD_ENV && has_mem(n->inst->rest.ptr, n->inst->rest.len,
+			else if (n->inst->cmd == DF_CMD_ENV && df_mem_has(n->inst->rest.ptr, n->inst->rest.len,
 											  "-mod=vendor"))
 				st->go_vendor = 1;
 		}
@@ -867,7 +866,7 @@ static int mentions(const struct state *st, const char *file, const char *const 
 	int r = 0;
 
 	for (i = 0; p && words[i] && !r; i++)
-		r = has_mem(p, len, words[i]);
+		r = df_mem_has(p, len, words[i]);
 	free(p);
 	return r;
 }
@@ -1061,15 +1060,8 @@ static void describe(struct df_buf *b, const struct use *u)
 /* Drop this pass's findings of an earlier round: the last run speaks. */
 static void forget_findings(struct df_ctx *ctx)
 {
-	size_t i, k = 0;
-
-	for (i = 0; i < ctx->nfindings; i++) {
-		if (ctx->current && ctx->findings[i].pass == ctx->current->id)
-			free(ctx->findings[i].msg);
-		else
-			ctx->findings[k++] = ctx->findings[i];
-	}
-	ctx->nfindings = k;
+	if (ctx->current)
+		df_ctx_forget_pass(ctx, ctx->current->id);
 }
 
 /* Take back what an earlier round recorded for `path`. */

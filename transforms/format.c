@@ -746,22 +746,19 @@ static int commit(struct fmt *f)
 	if (!f->nch)
 		return 0;
 	copy = df_arena_dup(&doc->arena, f->batch.ptr, f->batch.len);
-	frag = df_doc_parse_fragment(copy, f->batch.len, doc->escape);
+	frag = df_doc_parse_in(doc, copy, f->batch.len);
 	if (frag->ndiags == 0 && frag->nnodes == f->nch) {
 		for (k = 0; k < f->nch; k++)
 			n += swap_in(f, &f->ch[k], &frag->nodes[k]);
-		df_arena_adopt(&doc->arena, &frag->arena);
 		df_doc_free(frag);
 		return n;
 	}
 	df_doc_free(frag);
 	/* it did not split as expected: one node at a time */
 	for (k = 0; k < f->nch; k++) {
-		frag = df_doc_parse_fragment(copy + f->ch[k].off, f->ch[k].len, doc->escape);
-		if (frag->ndiags == 0 && frag->nnodes == 1 && swap_in(f, &f->ch[k], &frag->nodes[0])) {
-			df_arena_adopt(&doc->arena, &frag->arena);
+		frag = df_doc_parse_in(doc, copy + f->ch[k].off, f->ch[k].len);
+		if (frag->ndiags == 0 && frag->nnodes == 1 && swap_in(f, &f->ch[k], &frag->nodes[0]))
 			n++;
-		}
 		df_doc_free(frag);
 	}
 	return n;

@@ -513,29 +513,10 @@ int df_image_size(const char *repo, struct df_span tag, unsigned *mb, const char
 	return 0;
 }
 
-static int span_has(struct df_span s, const char *lit)
-{
-	size_t n = strlen(lit), i;
-	unsigned char c0 = (unsigned char)lit[0];
-
-	if (!n)
-		return 1;
-	if (c0 >= 'A' && c0 <= 'Z')
-		c0 += 32;
-	for (i = 0; i + n <= s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-
-		/* the first byte, folded as df_mem_ieq does, before the call */
-		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) == c0 && df_mem_ieq(s.ptr + i, lit, n))
-			return 1;
-	}
-	return 0;
-}
-
 int df_tag_windows(struct df_span tag)
 {
-	return span_has(tag, "windowsservercore") || span_has(tag, "nanoserver") ||
-	       span_has(tag, "ltsc20");
+	return df_mem_ihas(tag.ptr, tag.len, "windowsservercore") ||
+	       df_mem_ihas(tag.ptr, tag.len, "nanoserver") || df_mem_ihas(tag.ptr, tag.len, "ltsc20");
 }
 
 /* ---------------------------------------------------------------- packages */
@@ -820,8 +801,8 @@ int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_
 		out->windows = df_tag_windows(out->ref.tag) ||
 			       (img && strcmp(img->family, "windows") == 0) ||
 			       starts(out->ref.path, "windows/") ||
-			       span_has(out->ref.path, "windowsservercore") ||
-			       span_has(out->ref.path, "nanoserver");
+			       df_mem_ihas(out->ref.path.ptr, out->ref.path.len, "windowsservercore") ||
+			       df_mem_ihas(out->ref.path.ptr, out->ref.path.len, "nanoserver");
 	}
 	return 0;
 }
@@ -908,23 +889,19 @@ size_t df_inst_log_off(const struct df_inst *inst, struct df_span s)
 
 int df_doc_devcontainer(const struct df_doc *doc)
 {
+	struct df_memo *m = df_doc_memo(doc);
 	size_t i;
 
-	/* one pass over each node for both words (as span_has would find them) */
-	for (i = 0; i < doc->nnodes; i++) {
+	if (m->dev_at == doc->edits + 1)
+		return m->dev;
+	m->dev = 0;
+	for (i = 0; i < doc->nnodes && !m->dev; i++) {
 		struct df_span t = doc->nodes[i].text;
-		size_t k;
 
-		for (k = 0; k < t.len; k++) {
-			unsigned char c = (unsigned char)t.ptr[k] | 0x20;
-
-			if (c == 'd' && t.len - k >= 12 && df_mem_ieq(t.ptr + k, "devcontainer", 12))
-				return 1;
-			if (c == 'v' && t.len - k >= 6 && df_mem_ieq(t.ptr + k, "vscode", 6))
-				return 1;
-		}
+		m->dev = df_mem_ihas(t.ptr, t.len, "devcontainer") || df_mem_ihas(t.ptr, t.len, "vscode");
 	}
-	return 0;
+	m->dev_at = doc->edits + 1;
+	return m->dev;
 }
 
 void df_img_note(struct df_ctx *ctx, const char *code, uint32_t line, const char *fmt, ...)
@@ -932,13 +909,10 @@ void df_img_note(struct df_ctx *ctx, const char *code, uint32_t line, const char
 	const char *pass = ctx->current ? ctx->current->id : "dfix";
 	char msg[1024];
 	va_list ap;
-	size_t i;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	for (i = 0; i < ctx->nfindings; i++)
-		if (strcmp(ctx->findings[i].pass, pass) == 0 && strcmp(ctx->findings[i].msg, msg) == 0)
-			return;
-	df_ctx_finding(ctx, code, line, "%s", msg);
+	if (!df_ctx_has_finding(ctx, pass, msg))
+		df_ctx_finding(ctx, code, line, "%s", msg);
 }

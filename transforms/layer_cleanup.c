@@ -160,16 +160,6 @@ struct one {
 
 /* ---------------------------------------------------------------- small helpers */
 
-static int mem_has(const char *p, size_t n, const char *needle)
-{
-	size_t k = strlen(needle), i;
-
-	for (i = 0; i + k <= n; i++)
-		if (p[i] == needle[0] && memcmp(p + i, needle, k) == 0)
-			return 1;
-	return 0;
-}
-
 static size_t map_start(const struct df_inst *inst, size_t x)
 {
 	return df_inst_node_off(inst, inst->args_off + x);
@@ -229,7 +219,7 @@ static int pass_off(struct lc *lc, size_t idx)
 
 static int has_text(const struct df_node *n, const void *arg)
 {
-	return mem_has(n->text.ptr, n->text.len, arg) ? 1 : 0;
+	return df_mem_has(n->text.ptr, n->text.len, arg) ? 1 : 0;
 }
 
 /* ENV or ARG that names the variable arg. */
@@ -250,8 +240,8 @@ static int sets_var(const struct df_node *n, const void *arg)
 static int yarn2_fn(const struct df_node *n, const void *arg)
 {
 	(void)arg;
-	return mem_has(n->text.ptr, n->text.len, "corepack") ||
-	       mem_has(n->text.ptr, n->text.len, "yarn set version");
+	return df_mem_has(n->text.ptr, n->text.len, "corepack") ||
+	       df_mem_has(n->text.ptr, n->text.len, "yarn set version");
 }
 
 /* USER: 1 root, 2 another user. */
@@ -329,6 +319,30 @@ static unsigned char *table(const struct lc *lc, int (*fn)(const struct df_node 
 	}
 	free(end);
 	return t;
+}
+
+/* Table t at node idx, made the first time a RUN needs it (most files never
+ * ask for most of them). */
+static unsigned char tab(struct lc *lc, enum table t, size_t idx)
+{
+	static const struct {
+		int (*fn)(const struct df_node *, const void *);
+		const char *arg;
+	} how[T_COUNT] = {
+		[T_RECOMMENDS] = { has_text, "Install-Recommends" },
+		[T_PIP_ENV] = { sets_var, "PIP_NO_CACHE_DIR" },
+		[T_PIP_CACHE] = { sets_var, "PIP_CACHE_DIR" },
+		[T_GEMRC] = { has_text, "gemrc" },
+		[T_YARN2] = { yarn2_fn, NULL },
+		[T_USER] = { user_fn, NULL },
+		[T_NPM_LOCK] = { copies_fn, "package-lock.json" },
+		[T_NPM_SHRINK] = { copies_fn, "npm-shrinkwrap.json" },
+		[T_YARN_LOCK] = { copies_fn, "yarn.lock" },
+	};
+
+	if (!lc->t[t])
+		lc->t[t] = table(lc, how[t].fn, how[t].arg);
+	return lc->t[t][idx];
 }
 
 /* The root image of the stage chain is `name` (ruby, ruby:3, library/ruby). */
@@ -602,8 +616,8 @@ static int cache_mounted(const struct one *o, const char *what)
 	for (f = 0; f < o->inst->nflags; f++) {
 		struct df_span m = o->inst->flags[f];
 
-		if (m.len > 8 && memcmp(m.ptr, "--mount=", 8) == 0 && mem_has(m.ptr, m.len, "type=cache") &&
-		    mem_has(m.ptr, m.len, what))
+		if (m.len > 8 && memcmp(m.ptr, "--mount=", 8) == 0 && df_mem_has(m.ptr, m.len, "type=cache") &&
+		    df_mem_has(m.ptr, m.len, what))
 			return 1;
 	}
 	return 0;
@@ -842,8 +856,10 @@ static int mentions_apt(const struct df_node *n)
 					      "apt update", "apt upgrade", "apt-fast", NULL };
 	size_t k;
 
+	if (!df_mem_has(n->text.ptr, n->text.len, "apt")) /* one look for most nodes */
+		return 0;
 	for (k = 0; words[k]; k++)
-		if (mem_has(n->text.ptr, n->text.len, words[k]))
+		if (df_mem_has(n->text.ptr, n->text.len, words[k]))
 			return 1;
 	return 0;
 }
@@ -862,14 +878,14 @@ static int apt_needs_lists(struct lc *lc, size_t idx)
 		return 0;
 	if (inst->cmd != DF_CMD_RUN || inst->json || inst->nheredocs)
 		return mentions_apt(n);
-	if (!mentions_apt(n) && !mem_has(n->text.ptr, n->text.len, "apt"))
+	if (!mentions_apt(n) && !df_mem_has(n->text.ptr, n->text.len, "apt"))
 		return 0;
 	memset(&o, 0, sizeof(o));
 	o.lc = lc;
 	o.inst = inst;
 	o.base = inst->rest.ptr;
 	df_arena_init(&o.scratch);
-	if (df_sh_parse(&o.scratch, inst->rest.ptr, inst->rest.len, &o.sh) < 0 || o.sh.complex) {
+	if (df_sh_parse_rest(lc->doc, inst, &o.sh) < 0 || o.sh.complex) {
 		r = mentions_apt(n);
 		goto out;
 	}
@@ -912,7 +928,7 @@ static int cleaned_after(struct one *o, size_t from, const char *needle, enum mg
 		if (c->kind != DF_SH_SIMPLE)
 			continue;
 		for (w = 0; needle && w < c->nwords; w++)
-			if (mem_has(o->base + c->words[w].off, c->words[w].len, needle))
+			if (df_mem_has(o->base + c->words[w].off, c->words[w].len, needle))
 				return 1;
 		if (!clean_sub)
 			continue;
@@ -1015,8 +1031,8 @@ static void do_apt(struct one *o)
 			     wval(o, c, m.name));
 		}
 		if (configured < 0)
-			configured = lc->t[T_RECOMMENDS][o->idx] ||
-				     mem_has(o->inst->logical.ptr, o->inst->logical.len,
+			configured = tab(lc, T_RECOMMENDS, o->idx) ||
+				     df_mem_has(o->inst->logical.ptr, o->inst->logical.len,
 					     "Install-Recommends");
 		if (!configured && !has_opt(o, c, &m, nir, 0) && !has_opt(o, c, &m, nir_o, 0) &&
 		    code_ok(lc, o->idx, "DL3015")) {
@@ -1122,12 +1138,12 @@ static void do_pip(struct one *o)
 		if (!is(&m, M_PIP, "install") || has_opt(o, c, &m, nc, 1))
 			continue;
 		if (env < 0)
-			env = lc->t[T_PIP_ENV][o->idx] ||
-			      mem_has(o->inst->logical.ptr, o->inst->logical.len, "PIP_NO_CACHE_DIR");
+			env = tab(lc, T_PIP_ENV, o->idx) ||
+			      df_mem_has(o->inst->logical.ptr, o->inst->logical.len, "PIP_NO_CACHE_DIR");
 		if (env)
 			return;
-		if (lc->ctx->cache_mounts && lc->t[T_USER][o->idx] != 2 && !lc->t[T_PIP_CACHE][o->idx] &&
-		    !mem_has(o->inst->logical.ptr, o->inst->logical.len, "PIP_CACHE_DIR")) {
+		if (lc->ctx->cache_mounts && tab(lc, T_USER, o->idx) != 2 && !tab(lc, T_PIP_CACHE, o->idx) &&
+		    !df_mem_has(o->inst->logical.ptr, o->inst->logical.len, "PIP_CACHE_DIR")) {
 			add_mount(o, M_PIP_MOUNT);
 			note(o, "DL3042", "pip install: the download cache goes to a cache mount, not the layer (DL3042)%s", "");
 		} else {
@@ -1189,7 +1205,7 @@ static void do_yum(struct one *o)
 /* Is a lockfile both in the context and copied into the stage before idx? */
 static int lock_copied(struct one *o, enum table t, const char *file)
 {
-	return o->lc->t[t][o->idx] && df_context_exists(o->lc->ctx, file);
+	return tab(o->lc, t, o->idx) && df_context_exists(o->lc->ctx, file);
 }
 
 static void do_npm(struct one *o)
@@ -1233,7 +1249,7 @@ static void do_npm(struct one *o)
 	if (last < 0 || cleaned_after(o, (size_t)last, NULL, M_NPM, "cache") ||
 	    cache_mounted(o, ".npm"))
 		return;
-	if (lc->ctx->cache_mounts && lc->t[T_USER][o->idx] != 2) {
+	if (lc->ctx->cache_mounts && tab(lc, T_USER, o->idx) != 2) {
 		add_mount(o, M_NPM_MOUNT);
 		note(o, NULL, "npm: the download cache goes to a cache mount, not the layer%s", "");
 	} else {
@@ -1265,8 +1281,8 @@ static void do_yarn(struct one *o)
 			continue;
 		if (m.sub >= 0 && m.subv == NULL)
 			continue;
-		if (yarn_berry(lc) || lc->t[T_YARN2][o->idx] ||
-		    mem_has(o->inst->logical.ptr, o->inst->logical.len, "corepack"))
+		if (yarn_berry(lc) || tab(lc, T_YARN2, o->idx) ||
+		    df_mem_has(o->inst->logical.ptr, o->inst->logical.len, "corepack"))
 			return;
 		last = (long)k;
 		if ((m.sub < 0 || !strcmp(m.subv, "install")) && !cd && !has_opt(o, c, &m, frozen, 0) &&
@@ -1283,7 +1299,7 @@ static void do_yarn(struct one *o)
 	if (last < 0 || cleaned_after(o, (size_t)last, NULL, M_YARN, "cache") ||
 	    cache_mounted(o, "yarn") || !code_ok(lc, o->idx, "DL3060"))
 		return;
-	if (lc->ctx->cache_mounts && lc->t[T_USER][o->idx] != 2) {
+	if (lc->ctx->cache_mounts && tab(lc, T_USER, o->idx) != 2) {
 		add_mount(o, M_YARN_MOUNT);
 		note(o, "DL3060", "yarn: the download cache goes to a cache mount, not the layer (DL3060)%s", "");
 	} else {
@@ -1307,7 +1323,7 @@ static void do_gem(struct one *o)
 		if (!is(&m, M_GEM, "install") || has_opt(o, c, &m, nodoc, 0))
 			continue;
 		if (configured < 0)
-			configured = root_image_is(o->lc, o->stage, "ruby") || o->lc->t[T_GEMRC][o->idx];
+			configured = root_image_is(o->lc, o->stage, "ruby") || tab(o->lc, T_GEMRC, o->idx);
 		if (configured)
 			return;
 		insert_after(o, c, m.sub, "--no-document");
@@ -1344,7 +1360,7 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 	o->n = n;
 	o->inst = n->inst;
 	o->base = n->inst->rest.ptr;
-	if (df_sh_parse(&o->scratch, o->base, n->inst->rest.len, &o->sh) < 0 || o->sh.complex ||
+	if (df_sh_parse_rest(lc->doc, n->inst, &o->sh) < 0 || o->sh.complex ||
 	    o->sh.has_heredoc || !o->sh.ncmds)
 		return 0;
 	for (k = 0; k < o->sh.ncmds; k++)
@@ -1486,21 +1502,12 @@ static void load(struct lc *lc, int tables)
 		load_tables(lc);
 }
 
-/* The tables of enum table and apt_later. */
+/* The table apt_later (those of enum table are made when first asked: tab()). */
 static void load_tables(struct lc *lc)
 {
 	unsigned char *need, *has, *later_stage;
 	size_t s, i;
 
-	lc->t[T_RECOMMENDS] = table(lc, has_text, "Install-Recommends");
-	lc->t[T_PIP_ENV] = table(lc, sets_var, "PIP_NO_CACHE_DIR");
-	lc->t[T_PIP_CACHE] = table(lc, sets_var, "PIP_CACHE_DIR");
-	lc->t[T_GEMRC] = table(lc, has_text, "gemrc");
-	lc->t[T_YARN2] = table(lc, yarn2_fn, NULL);
-	lc->t[T_USER] = table(lc, user_fn, NULL);
-	lc->t[T_NPM_LOCK] = table(lc, copies_fn, "package-lock.json");
-	lc->t[T_NPM_SHRINK] = table(lc, copies_fn, "npm-shrinkwrap.json");
-	lc->t[T_YARN_LOCK] = table(lc, copies_fn, "yarn.lock");
 	/* apt_later[i]: a RUN after node i in its stage, or in a stage built
 	 * on it, uses the package lists before updating them */
 	need = df_xcalloc(lc->doc->nnodes + 1, 1);

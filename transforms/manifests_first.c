@@ -1515,7 +1515,7 @@ static void analyze_run(struct st *s, size_t j, const char *wd, struct runinfo *
 	ri->kind = RUN_STOP;
 	if (inst->json || inst->nheredocs || reads_context(inst))
 		return;
-	if (df_sh_parse(&s->tmp, inst->rest.ptr, inst->rest.len, &sc) != 0 || sc.complex ||
+	if (df_sh_parse_rest(s->doc, inst, &sc) != 0 || sc.complex ||
 	    sc.has_heredoc || sc.ncmds == 0)
 		return;
 	for (i = 0; i < sc.ncmds; i++)
@@ -2085,12 +2085,11 @@ static void push_text(struct df_doc *doc, struct nodes *o, const char *text, int
 	if (!keep_end && (!len || text[len - 1] != '\n'))
 		eol = df_doc_eol(doc);
 	copy = df_arena_printf(&doc->arena, "%s%s", text, eol);
-	frag = df_doc_parse_fragment(copy, strlen(copy), doc->escape);
+	frag = df_doc_parse_in(doc, copy, strlen(copy));
 	for (i = 0; i < frag->nnodes; i++) {
 		frag->nodes[i].line = line;
 		push(o, &frag->nodes[i]);
 	}
-	df_arena_adopt(&doc->arena, &frag->arena);
 	df_doc_free(frag);
 }
 

@@ -52,20 +52,10 @@
 
 /* ---------------------------------------------------------------- shells */
 
-static int span_has_ci(struct df_span s, const char *lit)
-{
-	size_t n = strlen(lit), i;
-
-	for (i = 0; i + n <= s.len; i++)
-		if (df_mem_ieq(s.ptr + i, lit, n))
-			return 1;
-	return 0;
-}
-
 static int windows_image(struct df_span img)
 {
-	return span_has_ci(img, "windows") || span_has_ci(img, "nanoserver") ||
-	       span_has_ci(img, "servercore");
+	return df_mem_ihas(img.ptr, img.len, "windows") || df_mem_ihas(img.ptr, img.len, "nanoserver") ||
+	       df_mem_ihas(img.ptr, img.len, "servercore");
 }
 
 /* SHELL ["/bin/bash", "-o", "pipefail", "-c"] -> SH_OK (| SH_ERREXIT). */
@@ -201,16 +191,15 @@ static size_t map_end(const struct df_inst *inst, size_t x)
 	return x ? df_inst_node_off(inst, inst->args_off + x - 1) + 1 : map_start(inst, 0);
 }
 
-static int word_in(struct df_arena *a, const char *base, const struct df_sh_word *w,
-		   const char *const *list)
+/* Is the unquoted word v in list? -1: its value is only known at run time. */
+static int word_in(const char *v, const char *const *list)
 {
-	char *v = df_sh_unquote(a, base, w, NULL);
 	size_t k;
 
 	if (!v)
 		return -1;
 	for (k = 0; list[k]; k++)
-		if (strcmp(v, list[k]) == 0)
+		if (v[0] == list[k][0] && strcmp(v, list[k]) == 0)
 			return 1;
 	return 0;
 }
@@ -368,6 +357,7 @@ static void scan_commands(struct df_arena *a, struct df_arena *keep, struct run 
 		name = df_sh_cmd_name(r->base, c);
 		for (w = 0; w < c->nwords; w++) {
 			const struct df_sh_word *wd = &c->words[w];
+			const char *v;
 
 			if (wd->flags & (DF_SH_REDIR | DF_SH_ASSIGN | DF_SH_RESERVED))
 				continue;
@@ -376,11 +366,12 @@ static void scan_commands(struct df_arena *a, struct df_arena *keep, struct run 
 			/* the name, or a wrapper before it (exec, nohup, sudo, ...);
 			 * a name only known at run time (-1) might be a builtin,
 			 * unless it holds a '/' (then it is a path) */
-			if (word_in(a, r->base, wd, daemon_names) > 0)
+			v = df_sh_unquote(a, r->base, wd, NULL);
+			if (word_in(v, daemon_names) > 0)
 				r->barrier = 1;
 			if (df_sh_word_is(r->base, wd, "set"))
 				r->barrier = 1;
-			k2 = word_in(a, r->base, wd, leaky_names);
+			k2 = word_in(v, leaky_names);
 			if (!in_sub && (k2 > 0 || (k2 < 0 && !memchr(r->base + wd->off, '/', wd->len))))
 				r->leaky = 1;
 		}
@@ -439,7 +430,7 @@ static int analyse(struct df_doc *doc, size_t idx, struct run *r)
 	r->inst = inst;
 	r->base = inst->rest.ptr;
 	df_arena_init(&scratch);
-	if (df_sh_parse(&scratch, inst->rest.ptr, inst->rest.len, &sh) < 0 ||
+	if (df_sh_parse_rest(doc, inst, &sh) < 0 ||
 	    sh.complex || sh.has_heredoc || !sh.ncmds)
 		goto out;
 	r->ncmds = sh.ncmds;
@@ -857,7 +848,7 @@ int df_runs_apply(struct df_doc *doc, const struct df_runs_edit *e, size_t n, co
 		    (i && e[i].first <= e[i - 1].last) || e[i].off + e[i].len > len)
 			return -1;
 	copy = df_arena_dup(&doc->arena, buf, len);
-	frag = df_doc_parse_fragment(copy, len, doc->escape);
+	frag = df_doc_parse_in(doc, copy, len);
 	if (frag->ndiags || frag->nnodes != n) {
 		df_doc_free(frag);
 		return -1;
@@ -881,7 +872,6 @@ int df_runs_apply(struct df_doc *doc, const struct df_runs_edit *e, size_t n, co
 	}
 	doc->nnodes = w;
 	doc->edits++;
-	df_arena_adopt(&doc->arena, &frag->arena);
 	df_doc_free(frag);
 	return 0;
 }

@@ -234,7 +234,7 @@ static void parse_shell(struct ms *ms, struct ms_item *it)
 
 	if (inst->json || inst->nheredocs || !inst->rest.len)
 		return;
-	if (df_sh_parse(&ms->doc->arena, inst->rest.ptr, inst->rest.len, &it->sh) != 0)
+	if (df_sh_parse_rest(ms->doc, inst, &it->sh) != 0)
 		return;
 	it->sh_base = inst->rest.ptr;
 	if (it->cmd != DF_CMD_RUN)

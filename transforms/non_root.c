@@ -119,7 +119,7 @@ static int created_user(struct nr *n, const size_t *lin, size_t nl, char *buf, s
 			const char *base;
 
 			if (!inst || inst->cmd != DF_CMD_RUN || inst->json ||
-			    df_sh_parse(&n->doc->arena, inst->rest.ptr, inst->rest.len, &sc) < 0)
+			    df_sh_parse_rest(n->doc, inst, &sc) < 0)
 				continue;
 			base = inst->rest.ptr;
 			for (c = 0; c < sc.ncmds; c++) {
