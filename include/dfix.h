@@ -321,6 +321,10 @@ struct df_ctx {
 				    line/col of the problem (msg static) */
 	char errbuf[512];        /* holds error.msg */
 	struct df_findex *findex; /* df_ctx_has_finding's index (private) */
+	struct df_statcache *stats; /* what df_context_exists found (private) */
+	int self_settled;        /* a pass that changed the text sets it when it
+				    checked that running it again on its output
+				    changes nothing: the driver then need not */
 };
 
 void df_ctx_init(struct df_ctx *ctx);
@@ -365,10 +369,18 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n);
  * `--from=0`), or -1. Names compare case-insensitively, as BuildKit does. */
 int df_stage_find(const struct df_stage *st, size_t n, struct df_span ref);
 
-/* The build context (DESIGN.md section 3). Paths are relative to it. */
+/* The build context (DESIGN.md section 3). Paths are relative to it. The
+ * answers are kept until the next df_fix (the passes ask about the same
+ * paths again and again; nothing writes to the context meanwhile). */
 int df_context_exists(const struct df_ctx *ctx, const char *rel);
+int df_context_is_dir(const struct df_ctx *ctx, const char *rel);
+/* Forget them (df_fix does, at its start; df_ctx_release too). */
+void df_context_forget(struct df_ctx *ctx);
 /* Whole file, malloc'ed (caller frees), or NULL when absent/unreadable. */
 char *df_context_read(const struct df_ctx *ctx, const char *rel, size_t *len);
+/* Its first `max` bytes at most (magic numbers, a first line: an archive
+ * or a large file is not read whole). NUL-terminated; NULL as above. */
+char *df_context_read_head(const struct df_ctx *ctx, const char *rel, size_t max, size_t *len);
 
 /* Run the enabled passes to a fixpoint (at most DF_FIX_ROUNDS rounds),
  * re-parse the result and check the invariants. On success *out holds the

@@ -6,9 +6,9 @@
  * a pass whose output gains parse errors, or a format-level pass whose
  * output changes the BuildKit dump, is reverted (ruff's rule: the driver
  * re-checks its own output). Rounds repeat until every pass has run on the
- * final text without changing it; a round stops early once the passes left
- * saw this very text in the round before. Output that does not settle is
- * refused. */
+ * final text without changing it (a pass that has is not run again until
+ * the text changes; one that vouches for its own output, ctx->self_settled,
+ * counts as having run on it). Output that does not settle is refused. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +99,7 @@ void df_ctx_release(struct df_ctx *ctx)
 {
 	size_t i;
 
+	df_context_forget(ctx);
 	if (ctx->findex) {
 		free(ctx->findex->slot);
 		free(ctx->findex);
@@ -288,19 +289,47 @@ static uint32_t *diff_lines_back(const char *old, size_t oldlen, const char *new
 	return map;
 }
 
+static void check_failed(const struct df_pass *pass, const char *what)
+{
+	fprintf(stderr, "dfix: internal error: after pass %s, %s differs from the whole check\n",
+		pass->id, what);
+	abort();
+}
+
 /* DFIX_CHECK_REPARSE=1 (the tests set it): the tree df_doc_reparse made
- * must be the one a whole parse makes. */
+ * must be the one a whole parse makes (and validation and file pragmas
+ * found from what it parsed again what a whole look finds) ... */
 static void check_reparse(const struct df_pass *pass, const struct df_doc *doc,
 			  const struct df_buf *text)
 {
 	struct df_doc *full = df_doc_parse(text->ptr, text->len);
 
-	if (!df_doc_same_tree(doc, full)) {
-		fprintf(stderr, "dfix: internal error: after pass %s the re-parsed tree "
-			"differs from a whole parse\n", pass->id);
-		abort();
-	}
+	if (!df_doc_same_tree(doc, full))
+		check_failed(pass, "the re-parsed tree");
 	df_doc_free(full);
+}
+
+/* ... and a pass that vouched for its output (ctx->self_settled) must
+ * leave it as it is when run on it again. */
+static void check_settled(struct df_ctx *ctx, const struct df_pass *pass, const struct df_buf *text)
+{
+	struct df_doc *again = df_doc_parse(text->ptr, text->len);
+	struct df_buf out = DF_BUF_INIT;
+	size_t keep = ctx->nfindings;
+
+	ctx->current = pass;
+	if (pass->run(ctx, again) > 0) {
+		df_doc_print(again, &out);
+		if (out.len != text->len || memcmp(out.ptr, text->ptr, out.len) != 0) {
+			fprintf(stderr, "dfix: internal error: pass %s vouched for its output, "
+				"but a second run changes it\n", pass->id);
+			abort();
+		}
+	}
+	ctx->current = NULL;
+	df_ctx_drop_findings(ctx, keep);
+	df_buf_release(&out);
+	df_doc_free(again);
 }
 
 int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
@@ -312,7 +341,8 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	struct df_doc *doc;
 	const struct df_diag *bad;
 	int round, settled = 0, rc = 0;
-	long last_changed = -1;           /* the last pass that changed the text, last round */
+	unsigned char *seen;               /* per pass: it ran on the current text */
+	size_t np = 0;
 	int pragmas;                       /* df_doc_file_pragmas(doc) */
 	uint32_t *orig, *map;              /* lines of cur to lines of src */
 	size_t norig, nmap, k;
@@ -320,6 +350,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	int check = env && *env && strcmp(env, "0") != 0;
 
 	*why = NULL;
+	df_context_forget(ctx); /* the context may have changed since the last call */
 	df_buf_add(&cur, src, len);
 	doc = df_doc_parse(cur.ptr, cur.len);
 	bad = df_doc_validate(doc);
@@ -343,22 +374,22 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 
 	/* `doc` always holds the parse of `cur`. */
 	pragmas = df_doc_file_pragmas(doc);
+	while (df_passes[np])
+		np++;
+	seen = df_xcalloc(np + 1, 1);
 	for (round = 0; round < DF_FIX_ROUNDS && !settled; round++) {
 		size_t p;
-		int changed = 0;
-		long last = -1;
 
 		for (p = 0; df_passes[p]; p++) {
 			const struct df_pass *pass = df_passes[p];
 			size_t keep = ctx->nfindings;
 			unsigned long edits;
-			int n;
+			int n, invalid;
 
-			if (round > 0 && !changed && (long)p > last_changed)
-				break; /* it and the passes after it saw this very text last round */
-			if (!ctx->enabled[p] || pass->level > ctx->level ||
+			if (seen[p] || !ctx->enabled[p] || pass->level > ctx->level ||
 			    (pragmas && df_pass_file_ignored(pass, doc)))
 				continue;
+			seen[p] = 1; /* unless it changes the text, it has seen it */
 			if (pass->level == DF_LEVEL_FORMAT) {
 				/* the models of the nodes stay in the arena after an
 				 * edit: keep the node list to compare with afterwards */
@@ -371,6 +402,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			}
 			edits = doc->edits;
 			ctx->current = pass;
+			ctx->self_settled = 0;
 			n = pass->run(ctx, doc);
 			ctx->current = NULL;
 			for (k = keep; k < ctx->nfindings; k++) {
@@ -404,7 +436,10 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			} else if (check) {
 				check_reparse(pass, doc, &next);
 			}
-			if (df_doc_validate(doc) ||
+			invalid = df_doc_invalid_after_reparse(doc);
+			if (check && invalid != (df_doc_validate(doc) != NULL))
+				check_failed(pass, "checking only what it parsed again");
+			if (invalid ||
 			    (pass->level == DF_LEVEL_FORMAT &&
 			     !df_nodes_same_dump(snap, nsnap, doc->nodes, doc->nnodes))) {
 				/* the pass broke the file, or (format) changed what
@@ -429,13 +464,20 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				cur = next;
 				next = t;
 			}
-			pragmas = df_doc_file_pragmas(doc);
-			changed = 1;
-			last = (long)p;
+			pragmas = df_doc_file_pragmas_after_reparse(doc, pragmas);
+			if (check && pragmas != df_doc_file_pragmas(doc))
+				check_failed(pass, "looking for file pragmas in what it parsed again");
+			/* a new text: every pass must see it, this one too unless
+			 * it checked that its output is a fixpoint of its own */
+			memset(seen, 0, np);
+			seen[p] = ctx->self_settled != 0;
+			if (check && seen[p])
+				check_settled(ctx, pass, &cur);
 		}
-		last_changed = last;
-		if (!changed)
-			settled = 1;
+		for (settled = 1, p = 0; df_passes[p]; p++)
+			if (!seen[p] && ctx->enabled[p] && df_passes[p]->level <= ctx->level &&
+			    !(pragmas && df_pass_file_ignored(df_passes[p], doc)))
+				settled = 0;
 	}
 	df_doc_free(doc);
 	if (!settled) {
@@ -450,5 +492,6 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	df_buf_release(&cur);
 	df_buf_release(&next);
 	free(snap);
+	free(seen);
 	return rc;
 }

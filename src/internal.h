@@ -61,6 +61,12 @@ struct df_doc *df_doc_parse_in(struct df_doc *parent, const char *src, size_t le
  * then only fit to be freed). */
 int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **oldline,
 		   size_t *nold);
+/* After df_doc_reparse: does the tree hold anything df_doc_validate would
+ * refuse? Only the nodes parsed again are checked, and the instructions
+ * before the first FROM (the rest passed before). Whole check otherwise. */
+int df_doc_invalid_after_reparse(struct df_doc *doc);
+/* df_doc_file_pragmas after df_doc_reparse, given its value before. */
+int df_doc_file_pragmas_after_reparse(const struct df_doc *doc, int before);
 /* Are two parses the same tree (kinds, bytes, lines, models)? For checks. */
 int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b);
 /* The memo of a document (allocated on first use; df_doc_free frees it).
@@ -71,6 +77,11 @@ struct df_memo {
 	size_t nstages;
 	unsigned long dev_at;
 	int dev;
+	struct df_node *spare;   /* df_doc_reparse's other node array, reused */
+	size_t sparecap;
+	size_t *win;             /* the nodes df_doc_reparse parsed again: pairs */
+	size_t nwin, wincap;     /* [first, end); valid while win_at == edits + 1 */
+	unsigned long win_at;
 };
 struct df_memo *df_doc_memo(const struct df_doc *doc);
 /* Does p[0, n) hold lit (case-sensitive / ASCII case-insensitive)? */

@@ -26,17 +26,21 @@ struct pline {
 	size_t cend;         /* end of content (before trailing \r\n run) */
 };
 
-static void next_line(const char *s, size_t len, size_t pos, struct pline *l)
+/* The line at pos; -1 when it is longer than BuildKit's scanner takes. */
+static int next_line(const char *s, size_t len, size_t pos, struct pline *l)
 {
 	const char *nl = memchr(s + pos, '\n', len - pos);
 	size_t e = nl ? (size_t)(nl - s) + 1 : len;
 	size_t c = e;
 
+	if (e - pos > MAX_LINE || (!nl && e - pos >= MAX_LINE))
+		return -1;
 	while (c > pos && (s[c - 1] == '\n' || s[c - 1] == '\r'))
 		c--;
 	l->start = pos;
 	l->end = e;
 	l->cend = c;
+	return 0;
 }
 
 static int is_re_space(int c) /* RE2 \s */
@@ -106,6 +110,7 @@ struct parser {
 	int directives_done;
 	unsigned seen;       /* bit per directive */
 	int open;            /* the last node ran into `limit` mid-continuation */
+	int toolong;         /* it stopped at a line BuildKit's scanner refuses */
 	/* scratch for the node being built */
 	struct df_line *lines;
 	size_t nlines, linecap;
@@ -300,7 +305,10 @@ static int heredoc_bodies(struct parser *ps, size_t node_start, struct df_inst *
 			struct pline l;
 			size_t a;
 
-			next_line(ps->s, ps->limit, ps->pos, &l);
+			if (next_line(ps->s, ps->limit, ps->pos, &l) < 0) {
+				ps->toolong = 1;
+				return -1;
+			}
 			ps->pos = l.end;
 			ps->lineno++;
 			a = l.start;
@@ -339,7 +347,10 @@ static void parse_lines(struct parser *ps)
 		struct df_node *n;
 		const char *err = NULL;
 
-		next_line(s, ps->limit, ps->pos, &l);
+		if (next_line(s, ps->limit, ps->pos, &l) < 0) {
+			ps->toolong = 1;
+			return;
+		}
 		node_start = l.start;
 		a = l.start;
 		b = l.cend;
@@ -376,7 +387,10 @@ static void parse_lines(struct parser *ps)
 			ps->lines[0].indent = (uint32_t)first_trim;
 		}
 		while (!eol_reached && ps->pos < ps->limit) {
-			next_line(s, ps->limit, ps->pos, &l);
+			if (next_line(s, ps->limit, ps->pos, &l) < 0) {
+				ps->toolong = 1;
+				return;
+			}
 			ps->pos = l.end;
 			ps->lineno++;
 			if (is_comment_line(s, l.start, l.cend)) {
@@ -398,6 +412,8 @@ static void parse_lines(struct parser *ps)
 		ps->open = !eol_reached;
 		inst = model(ps, node_start, first_trim, &err);
 		if (!err && inst && inst->nheredocs && heredoc_bodies(ps, node_start, inst) < 0) {
+			if (ps->toolong)
+				return;
 			err = "unterminated heredoc";
 			ps->open = 1;
 		}
@@ -423,7 +439,24 @@ static struct df_doc *parse_doc(const char *src, size_t len, char escape, int fr
 	df_arena_init(&doc->arena);
 	df_arena_expect(&doc->arena, 3 * len + 1024); /* lines, models: about 3 bytes a byte */
 
-	/* bufio.Scanner refuses a line longer than its 64 KiB buffer. */
+	memset(&ps, 0, sizeof(ps));
+	ps.doc = doc;
+	ps.s = src;
+	ps.len = len;
+	ps.limit = len;
+	ps.directives_done = fragment;
+	parse_lines(&ps);
+	if (!ps.toolong) {
+		free(ps.lines);
+		return doc;
+	}
+	/* bufio.Scanner refuses a line longer than its 64 KiB buffer: parse
+	 * again, what comes before that line only */
+	doc->nnodes = doc->ndiags = 0;
+	doc->escape = escape;
+	doc->has_bom = 0;
+	df_arena_release(&doc->arena);
+	df_arena_init(&doc->arena);
 	while (pos < len) {
 		const char *nl = memchr(src + pos, '\n', len - pos);
 		size_t e = nl ? (size_t)(nl - src) + 1 : len;
@@ -437,12 +470,13 @@ static struct df_doc *parse_doc(const char *src, size_t len, char escape, int fr
 		pos = e;
 	}
 
-	memset(&ps, 0, sizeof(ps));
-	ps.doc = doc;
-	ps.s = src;
-	ps.len = len;
-	ps.limit = cut;
+	ps.pos = 0;
+	ps.lineno = 0;
 	ps.directives_done = fragment;
+	ps.seen = 0;
+	ps.nlines = 0;
+	ps.toolong = 0;
+	ps.limit = cut;
 	parse_lines(&ps);
 	if (cut < len) {
 		struct pline l = { cut, len, len };
@@ -519,35 +553,21 @@ static void rebase_inst(struct df_inst *in, const char *lo, const char *hi, ptrd
 	}
 }
 
-/* Does a line in [a, b) exceed what BuildKit's scanner accepts? */
-static int has_long_line(const char *s, size_t a, size_t b)
-{
-	while (a < b) {
-		const char *nl = memchr(s + a, '\n', b - a);
-		size_t e = nl ? (size_t)(nl - s) + 1 : b;
-
-		if (e - a > MAX_LINE || (!nl && e - a >= MAX_LINE))
-			return 1;
-		a = e;
-	}
-	return 0;
-}
-
 /* Parse text[a, b) into ps->doc->nodes as the parser would at that point of
  * the whole text (lineno lines before it). `full`: from the start of the
  * file, directives included. Returns -1 for a line that is too long. */
 static int parse_window(struct parser *ps, size_t a, size_t b, uint32_t lineno, int full)
 {
-	if (has_long_line(ps->s, a, b))
-		return -1;
 	ps->pos = a;
 	ps->limit = b;
 	ps->lineno = lineno;
 	ps->directives_done = !full;
 	ps->seen = 0;
 	ps->open = 0;
+	ps->toolong = 0;
+	ps->nlines = 0;
 	parse_lines(ps);
-	return 0;
+	return ps->toolong ? -1 : 0;
 }
 
 static int ends_nl(const struct df_node *n)
@@ -628,7 +648,8 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	char escape = doc->escape;
 	struct parser ps;
 	uint32_t *map = NULL, last = 1;
-	size_t nl = 1, e;
+	size_t nl = 1, e, ecap;
+	struct df_memo *memo;
 	int rc = 0;
 
 	for (i = 0; i < n; i++) {
@@ -678,8 +699,15 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	ps.doc = doc;
 	ps.s = text;
 	ps.len = len;
-	doc->nodes = NULL;
-	doc->nnodes = doc->cap = 0;
+	/* the new list goes to the array the last re-parse left over (a large
+	 * array is fresh memory each time otherwise) */
+	memo = df_doc_memo(doc);
+	memo->nwin = 0;
+	memo->win_at = 0;
+	ecap = doc->cap;
+	doc->nodes = memo->spare;
+	doc->cap = memo->sparecap;
+	doc->nnodes = 0;
 	doc->ndiags = 0;
 	doc->src.ptr = text;
 	doc->src.len = len;
@@ -691,7 +719,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 
 		if (!dirty[i]) {
 			if (doc->nnodes == doc->cap) {
-				doc->cap = doc->cap ? doc->cap * 2 : (n | 63) + 1;
+				doc->cap = doc->cap > n ? doc->cap * 2 : (n | 63) + 1;
 				doc->nodes = df_xrealloc(doc->nodes, doc->cap * sizeof(*doc->nodes));
 			}
 			nd = &doc->nodes[doc->nnodes++];
@@ -740,14 +768,22 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			rc = -1;
 		if (rc == 0)
 			map_window(doc, text, edited, n, offs, i, start, os, oe, map, &last);
+		if (memo->nwin + 2 > memo->wincap) {
+			memo->wincap = memo->wincap ? memo->wincap * 2 : 64;
+			memo->win = df_xrealloc(memo->win, memo->wincap * sizeof(*memo->win));
+		}
+		memo->win[memo->nwin++] = start;
+		memo->win[memo->nwin++] = doc->nnodes;
 		lineno = ps.lineno;
 		i = j;
 	}
 	free(ps.lines);
-	free(edited);
+	memo->spare = edited;
+	memo->sparecap = ecap;
 	free(dirty);
 	free(offs);
 	if (rc == 0) {
+		memo->win_at = doc->edits + 1;
 		map[lineno] = last; /* a position just past the end */
 		*oldline = map;
 		*nold = lineno + 1;
@@ -861,6 +897,8 @@ void df_doc_free(struct df_doc *doc)
 		return;
 	if (doc->memo) {
 		free(doc->memo->stages);
+		free(doc->memo->spare);
+		free(doc->memo->win);
 		free(doc->memo);
 	}
 	df_arena_release(&doc->arena);

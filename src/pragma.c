@@ -170,3 +170,30 @@ int df_pass_ignored(const struct df_ctx *ctx, const struct df_doc *doc, size_t i
 	}
 	return 0;
 }
+
+int df_doc_file_pragmas_after_reparse(const struct df_doc *doc, int before)
+{
+	const struct df_memo *m = doc->memo;
+	size_t w, i;
+
+	if (before || !m || m->win_at != doc->edits + 1)
+		return df_doc_file_pragmas(doc);
+	/* none before: only a node parsed again can hold one */
+	for (w = 0; w + 1 < m->nwin; w += 2)
+		for (i = m->win[w]; i < m->win[w + 1]; i++) {
+			const struct df_node *n = &doc->nodes[i];
+			struct df_span c;
+			const char *list;
+			size_t ln;
+
+			if ((n->kind != DF_COMMENT && n->kind != DF_DIRECTIVE) || !n->nlines)
+				continue;
+			c = comment_text(n, &n->lines[0]);
+			if (maybe_pragma(c) &&
+			    (pragma(c.ptr, c.len, "dfix", "off", &list, &ln) ||
+			     pragma(c.ptr, c.len, "dfix", "ignore-file=", &list, &ln) ||
+			     pragma(c.ptr, c.len, "hadolint", "global ignore=", &list, &ln)))
+				return 1;
+		}
+	return 0;
+}

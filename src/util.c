@@ -163,18 +163,20 @@ void df_arena_expect(struct df_arena *a, size_t n)
 	a->first = n;
 }
 
-/* Large blocks a released arena leaves behind, kept (per thread, at most
- * ARENA_KEEP bytes) for the next document: a fresh block costs a page fault
- * per 4 KiB, a kept one does not. Small blocks go back to malloc. */
+/* Large blocks a released arena leaves behind, kept (per thread) for the
+ * next document: a fresh block costs a page fault per 4 KiB, a kept one does
+ * not. At most ARENA_KEEP bytes, or as much as the last arena larger than
+ * that held (an editor formats the same large file on every save). Small
+ * blocks go back to malloc. */
 #define ARENA_KEEP_MIN ((size_t)1 << 18)
 #define ARENA_KEEP ((size_t)1 << 26)
 
 static _Thread_local struct df_arena_block *kept;
-static _Thread_local size_t kept_bytes;
+static _Thread_local size_t kept_bytes, keep_limit = ARENA_KEEP;
 
 static void block_free(struct df_arena_block *b)
 {
-	if (b->size >= ARENA_KEEP_MIN && kept_bytes + b->size <= ARENA_KEEP) {
+	if (b->size >= ARENA_KEEP_MIN && kept_bytes + b->size <= keep_limit) {
 		b->next = kept;
 		kept = b;
 		kept_bytes += b->size;
@@ -202,6 +204,20 @@ static struct df_arena_block *block_reuse(size_t size)
 void df_arena_release(struct df_arena *a)
 {
 	struct df_arena_block *b = a->head, *next;
+	size_t total = 0;
+
+	for (; b; b = b->next)
+		total += b->size;
+	if (total > ARENA_KEEP && total != keep_limit) {
+		keep_limit = total;
+		while (kept && kept_bytes > keep_limit) { /* a smaller document now */
+			next = kept->next;
+			kept_bytes -= kept->size;
+			free(kept);
+			kept = next;
+		}
+	}
+	b = a->head;
 
 	for (; b; b = next) {
 		next = b->next;

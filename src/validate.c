@@ -130,3 +130,38 @@ const struct df_diag *df_doc_validate(struct df_doc *doc)
 	}
 	return NULL;
 }
+
+int df_doc_invalid_after_reparse(struct df_doc *doc)
+{
+	const struct df_memo *m = doc->memo;
+	size_t w, i;
+
+	if (!m || m->win_at != doc->edits + 1)
+		return df_doc_validate(doc) != NULL;
+	if (doc->ndiags)
+		return 1;
+	/* the instructions up to the first FROM: ARG only */
+	for (i = 0; i < doc->nnodes; i++) {
+		const struct df_node *n = &doc->nodes[i];
+
+		if (n->kind != DF_INSTRUCTION || !n->inst)
+			continue;
+		if (n->inst->cmd == DF_CMD_FROM)
+			break;
+		if (n->inst->cmd != DF_CMD_ARG)
+			return 1;
+	}
+	if (i == doc->nnodes) /* no FROM: the whole check says what is wrong */
+		return df_doc_validate(doc) != NULL;
+	for (w = 0; w + 1 < m->nwin; w += 2)
+		for (i = m->win[w]; i < m->win[w + 1]; i++) {
+			const struct df_node *n = &doc->nodes[i];
+
+			if (memchr(n->text.ptr, '\0', n->text.len))
+				return 1;
+			if (n->kind == DF_ERROR ||
+			    (n->kind == DF_INSTRUCTION && n->inst && check_inst(&doc->arena, n->inst, 0)))
+				return 1;
+		}
+	return 0;
+}

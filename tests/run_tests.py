@@ -7,7 +7,8 @@ Sections:
   errors     bad inputs: exit 2, one `dfix: path:line:col: message` line, file untouched
   roundtrip  `dfix --select none` prints every shared-corpus file back byte for byte
   reparse    every pass over the shared corpus: the tree the driver re-parses
-             incrementally after each change equals a whole parse
+             incrementally after each change equals a whole parse, and the
+             format pass's output is a fixpoint when it says so
   golden     golden/<area>/<case>/ via tests/golden.py (with idempotence)
   cli        exit codes and options of the command line
   fuzz       build/fuzz-replay over the fuzz corpus and every fixture
@@ -20,7 +21,8 @@ environment:
   DFIX_FULL=1        also run ../shared/tools/corpus-check --level all (slow)
 Every dfix run here has DFIX_CHECK_REPARSE=1: after each change a pass makes,
 dfix parses its output whole too and aborts when that tree differs from the one
-it re-parsed incrementally.
+it re-parsed incrementally, or when a pass that vouched for its output (the
+driver does not run it again) changes it on a second run.
 The last line is `N passed, M failed` (`, K skipped` when some were); exit 1 on any failure.
 """
 import concurrent.futures

@@ -551,7 +551,7 @@ static int bash_script(struct bi *b, size_t r, const char *name, size_t n)
 					continue;
 				df_buf_add(&path, s.ptr[0] == '/' ? s.ptr + 1 : s.ptr,
 					   s.ptr[0] == '/' ? s.len - 1 : s.len);
-				text = df_context_read(b->ctx, path.ptr, &len);
+				text = df_context_read_head(b->ctx, path.ptr, 4096, &len); /* its #! line */
 				df_buf_release(&path);
 				if (text) {
 					struct df_span first = { text, 0 };

@@ -76,6 +76,8 @@ struct state {
 	int composer;       /* composer install/update runs in the image */
 	uint32_t whole_line;/* the first instruction that sends it */
 	size_t walked;
+	char **globs;       /* the globs already matched against the context */
+	size_t nglobs;
 	int depth;          /* sh -c nesting */
 	char *prefix[NECO][NPREFIX]; /* "" or "dir/" where the ecosystem lives */
 	size_t nprefix[NECO];
@@ -229,14 +231,7 @@ static char *unvar(const char *p, size_t n)
 
 static int is_dir(const struct state *st, const char *rel)
 {
-	struct df_buf b = DF_BUF_INIT;
-	struct stat sb;
-	int r;
-
-	df_buf_addf(&b, "%s/%s", st->ctx->context_dir, rel);
-	r = stat(b.ptr, &sb) == 0 && S_ISDIR(sb.st_mode);
-	df_buf_release(&b);
-	return r;
+	return df_context_is_dir(st->ctx, rel);
 }
 
 /* Visit the context's entries to depth `maxdepth` (at most WALK_MAX of
@@ -392,12 +387,22 @@ static void add_source(struct state *st, struct df_span s, const char *what, uin
 		char *smp = sample_of(path), *err = NULL;
 		struct globwalk gw = { df_ignore_new(st->igflags), src, what, line, 0 };
 		int depth = 1;
+		size_t k;
 
 		for (q = path; *q; q++)
 			depth += *q == '/';
 		add_use(st, U_SAMPLE, smp, src, what, line);
+		/* the same glob again finds the same files, and add_use keeps
+		 * the first use of each: walk the context once per glob */
+		for (k = 0; k < st->nglobs && strcmp(st->globs[k], path); k++)
+			;
+		if (k < st->nglobs)
+			goto walked;
+		st->globs = df_xrealloc(st->globs, (st->nglobs + 1) * sizeof(*st->globs));
+		st->globs[st->nglobs++] = df_xstrndup(path, strlen(path));
 		if (df_ignore_add(gw.g, path, strlen(path), &err) > 0)
 			walk(st, strstr(path, "**") ? 32 : depth, glob_visit, &gw);
+walked:
 		free(err);
 		free(smp);
 		df_ignore_free(gw.g);
@@ -1367,6 +1372,9 @@ out:
 	}
 	free(st.uses);
 	free(st.uhash);
+	for (i = 0; i < st.nglobs; i++)
+		free(st.globs[i]);
+	free(st.globs);
 	for (e = 0; e < NECO; e++)
 		for (p = 0; p < st.nprefix[e]; p++)
 			free(st.prefix[e][p]);

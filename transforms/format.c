@@ -48,7 +48,11 @@ struct fmt {
 	size_t unitlen;
 	int unit_open;       /* chosen from the file: not known before the end */
 	struct hist fixed, moving; /* indents of lines left as they are / re-indented */
-	int any_moving;
+	size_t nmoving;      /* nodes to re-indent */
+	struct hist nfixed, nmoving_h; /* the histograms of the pass's output */
+	size_t nmoving2;
+	int unsettled;       /* the output may change on another run */
+	signed char *verdict;/* per node: the analyse() verdict its indents counted with */
 	size_t *later;       /* nodes to re-indent once the unit is known */
 	size_t nlater, latercap;
 	const char *log;     /* top logical line of the current instruction */
@@ -582,7 +586,8 @@ static int same_meaning(struct fmt *f, const struct df_node *a, const struct df_
 
 /* ---- the file's continuation indent ---- */
 
-static void hist_add(struct hist *h, const char *p, size_t n)
+/* Count one indent p[0, n) (one: +1, or (size_t)-1 to take it back). */
+static void hist_add(struct hist *h, const char *p, size_t n, size_t one)
 {
 	size_t i, sp = 0, tb = 0;
 
@@ -593,13 +598,13 @@ static void hist_add(struct hist *h, const char *p, size_t n)
 			tb++;
 	}
 	if (sp && tb)
-		h->other++;
+		h->other += one;
 	else if (tb)
-		h->tabs++;
+		h->tabs += one;
 	else if (sp <= 16)
-		h->width[sp]++, h->nspaces++;
+		h->width[sp] += one, h->nspaces += one;
 	else
-		h->other++;
+		h->other += one;
 }
 
 /* The indent a histogram agrees on: tabs only, or spaces only with one
@@ -643,42 +648,59 @@ static void unit_init(struct fmt *f)
 	f->unit_open = w == 4;
 	memset(&f->fixed, 0, sizeof(f->fixed));
 	memset(&f->moving, 0, sizeof(f->moving));
-	f->any_moving = 0;
+	f->nmoving = 0;
 }
 
-/* Count the continuation indents of instruction node n (r: analyse()'s
- * verdict, 0 when the pass leaves it alone). */
-static void hist_node(struct fmt *f, const struct df_node *n, int r)
+/* Count (one = 1) or take back (one = (size_t)-1) the continuation
+ * indents of instruction node n into the histogram its verdict r (from
+ * analyse(); 0 when the pass leaves it alone) puts it in. */
+static void hist_lines(struct hist *fixed, struct hist *moving, size_t *nmoving,
+		       const struct df_node *n, int r, size_t one)
 {
-	struct hist *h = r > 0 ? &f->moving : &f->fixed;
+	struct hist *h = r > 0 ? moving : fixed;
 	size_t j;
 
-	if (!f->unit_open || n->nlines < 2 || n->inst->npieces < 2)
+	if (n->nlines < 2 || n->inst->npieces < 2)
 		return;
-	f->any_moving |= r > 0;
+	if (r > 0)
+		*nmoving += one;
 	for (j = 1; j < n->nlines; j++) {
 		const struct df_line *L = &n->lines[j];
 
 		if (L->kind == DF_LINE_CODE && L->indent && L->body)
-			hist_add(h, n->text.ptr + L->off, L->indent);
+			hist_add(h, n->text.ptr + L->off, L->indent, one);
 	}
+}
+
+static void hist_node(struct fmt *f, const struct df_node *n, int r)
+{
+	if (f->unit_open)
+		hist_lines(&f->fixed, &f->moving, &f->nmoving, n, r, 1);
+}
+
+/* The unit the histograms choose (*len as it was when they agree on none). */
+static const char *pick_unit(const struct hist *fixed, const struct hist *moving, size_t nmoving,
+			     const char *unit, size_t *len)
+{
+	const char *u;
+	size_t w = *len;
+
+	if (!nmoving)
+		return unit;
+	if (fixed->tabs || fixed->nspaces || fixed->other)
+		u = hist_unit(fixed, &w);
+	else
+		u = hist_unit(moving, &w);
+	if (!u)
+		return unit;
+	*len = w;
+	return u;
 }
 
 static void choose_unit(struct fmt *f)
 {
-	const char *u;
-	size_t w = f->unitlen;
-
-	if (!f->unit_open || !f->any_moving)
-		return;
-	if (f->fixed.tabs || f->fixed.nspaces || f->fixed.other)
-		u = hist_unit(&f->fixed, &w);
-	else
-		u = hist_unit(&f->moving, &w);
-	if (u) {
-		f->unit = u;
-		f->unitlen = w;
-	}
+	if (f->unit_open)
+		f->unit = pick_unit(&f->fixed, &f->moving, f->nmoving, f->unit, &f->unitlen);
 }
 
 /* ---- committing the changes ---- */
@@ -717,6 +739,36 @@ static void note(struct fmt *f, const struct df_node *old, const struct change *
 }
 
 /* Put the parsed new node in place of the old one if it means the same. */
+static int plain_line(const struct fmt *f, const struct df_node *n);
+
+/*
+ * Would another run change the new node nw of old? Its indents replace the
+ * old ones in the histograms of the output (the unit must come out the
+ * same, see commit), and printing it again must give it back.
+ */
+static void settle_check(struct fmt *f, const struct change *c, const struct df_node *old,
+			 const struct df_node *nw)
+{
+	int ign = df_pass_ignored(f->ctx, f->doc, c->idx), r;
+
+	if (old->kind != DF_INSTRUCTION || !old->inst || !nw->inst) {
+		if (nw->kind == DF_INSTRUCTION)
+			f->unsettled = 1; /* not a case the pass makes */
+		return;
+	}
+	r = ign ? 0 : analyse(f, nw);
+	if (f->unit_open) {
+		hist_lines(&f->nfixed, &f->nmoving_h, &f->nmoving2, old, f->verdict[c->idx],
+			   (size_t)-1);
+		hist_lines(&f->nfixed, &f->nmoving_h, &f->nmoving2, nw, r, 1);
+	}
+	if (ign || r < 0 || plain_line(f, nw))
+		return;
+	print_inst(f, nw, r);
+	if (f->out.len != nw->text.len || memcmp(f->out.ptr, nw->text.ptr, f->out.len) != 0)
+		f->unsettled = 1;
+}
+
 static int swap_in(struct fmt *f, const struct change *c, const struct df_node *nw)
 {
 	struct df_node *old = &f->doc->nodes[c->idx];
@@ -724,6 +776,7 @@ static int swap_in(struct fmt *f, const struct change *c, const struct df_node *
 
 	if (!same_meaning(f, old, nw))
 		return 0;
+	settle_check(f, c, old, nw);
 	note(f, old, c);
 	*old = *nw;
 	old->line = line;
@@ -745,6 +798,9 @@ static int commit(struct fmt *f)
 
 	if (!f->nch)
 		return 0;
+	f->nfixed = f->fixed;
+	f->nmoving_h = f->moving;
+	f->nmoving2 = f->nmoving;
 	copy = df_arena_dup(&doc->arena, f->batch.ptr, f->batch.len);
 	frag = df_doc_parse_in(doc, copy, f->batch.len);
 	if (frag->ndiags == 0 && frag->nnodes == f->nch) {
@@ -857,6 +913,7 @@ static void format_inst(struct fmt *f, size_t i)
 		return;
 	r = analyse(f, n);
 	hist_node(f, n, r);
+	f->verdict[i] = (signed char)r;
 	if (r < 0)
 		return;
 	if (r > 0 && f->unit_open) {
@@ -947,6 +1004,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	f.ctx = ctx;
 	f.doc = doc;
 	f.esc = doc->escape;
+	f.verdict = df_xcalloc(doc->nnodes + 1, 1);
 	unit_init(&f);
 	/* no blank lines at the end */
 	for (end = doc->nnodes; end > 1 && doc->nodes[end - 1].kind == DF_BLANK &&
@@ -1005,6 +1063,19 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	}
 	final_newline(&f, dead);
 	changes += commit(&f);
+	if (changes && !f.unsettled) {
+		int same = 1;
+
+		if (f.unit_open && f.nch) {
+			/* another run starts from the default unit and the
+			 * output's histograms: it must choose this one */
+			size_t len = 4;
+			const char *u = pick_unit(&f.nfixed, &f.nmoving_h, f.nmoving2, spaces, &len);
+
+			same = len == f.unitlen && memcmp(u, f.unit, len) == 0;
+		}
+		ctx->self_settled = same;
+	}
 	for (i = w = 0; i < doc->nnodes; i++)
 		if (!dead[i])
 			doc->nodes[w++] = doc->nodes[i];
@@ -1015,6 +1086,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	free(f.segs);
 	free(f.ch);
 	free(f.later);
+	free(f.verdict);
 	df_buf_release(&f.out);
 	df_buf_release(&f.batch);
 	return changes;

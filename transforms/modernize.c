@@ -198,7 +198,7 @@ static int archive_magic(const char *p, size_t n)
 static int local_file_archive(const struct df_ctx *ctx, const char *path)
 {
 	size_t len;
-	char *p = df_context_read(ctx, path, &len);
+	char *p = df_context_read_head(ctx, path, 512, &len); /* the magic numbers */
 	int r;
 
 	if (!p)
