@@ -94,6 +94,12 @@ int df_span_eq(struct df_span s, const char *lit);       /* exact */
 int df_span_ieq(struct df_span s, const char *lit);      /* ASCII case-insensitive */
 int df_mem_ieq(const char *a, const char *b, size_t n);
 
+/* For a process that handles document after document (the language server,
+ * bench-mem): keep freed memory for the next one instead of giving it back
+ * to the kernel, so a large document does not fault all its pages in again
+ * each time. No-op where the C library offers no such setting. */
+void df_keep_freed_memory(void);
+
 /* Files. df_read_file reads a whole file into a new buffer (caller frees
  * with free()); on failure returns NULL and sets *err to a static message.
  * A directory is an error. */
@@ -130,8 +136,20 @@ struct df_line {
 
 struct df_inst; /* section 3 */
 
+/* What instruction a node holds (df_cmd_lookup of its keyword). */
+enum df_cmd {
+	DF_CMD_UNKNOWN = 0,
+	DF_CMD_ADD, DF_CMD_ARG, DF_CMD_CMD, DF_CMD_COPY, DF_CMD_ENTRYPOINT,
+	DF_CMD_ENV, DF_CMD_EXPOSE, DF_CMD_FROM, DF_CMD_HEALTHCHECK, DF_CMD_LABEL,
+	DF_CMD_MAINTAINER, DF_CMD_ONBUILD, DF_CMD_RUN, DF_CMD_SHELL,
+	DF_CMD_STOPSIGNAL, DF_CMD_USER, DF_CMD_VOLUME, DF_CMD_WORKDIR
+};
+
+
 struct df_node {
 	enum df_node_kind kind;
+	enum df_cmd cmd;         /* for DF_INSTRUCTION: inst->cmd, at hand without
+				    reading the model */
 	struct df_span text;     /* all bytes of the node, final newline included */
 	uint32_t line;           /* 1-based line of the first byte in the parsed input (0 = inserted) */
 	uint32_t nlines;
@@ -139,6 +157,7 @@ struct df_node {
 	struct df_inst *inst;    /* for DF_INSTRUCTION: the BuildKit model (arena) */
 	const char *error;       /* for DF_ERROR: what is wrong (static or arena) */
 	uint32_t error_col;      /* 1-based column of the error, 0 if unknown */
+	uint32_t nflags;         /* inst->nflags, at hand like cmd */
 };
 
 /* A diagnostic the parser or a validator found. line/col are 1-based. */
@@ -201,14 +220,6 @@ size_t df_doc_owned_start(const struct df_doc *doc, size_t idx);
 const char *df_doc_eol(const struct df_doc *doc);
 
 /* ---------------------------------------------------------------- 3. instructions */
-
-enum df_cmd {
-	DF_CMD_UNKNOWN = 0,
-	DF_CMD_ADD, DF_CMD_ARG, DF_CMD_CMD, DF_CMD_COPY, DF_CMD_ENTRYPOINT,
-	DF_CMD_ENV, DF_CMD_EXPOSE, DF_CMD_FROM, DF_CMD_HEALTHCHECK, DF_CMD_LABEL,
-	DF_CMD_MAINTAINER, DF_CMD_ONBUILD, DF_CMD_RUN, DF_CMD_SHELL,
-	DF_CMD_STOPSIGNAL, DF_CMD_USER, DF_CMD_VOLUME, DF_CMD_WORKDIR
-};
 
 struct df_heredoc {
 	struct df_span name;  /* terminator word, quotes removed (arena) */
@@ -397,9 +408,11 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
  * df_doc_error first). */
 void df_dump(struct df_doc *doc, struct df_buf *out);
 void df_dump_inst(const struct df_inst *inst, struct df_buf *out);
-/* 1 when df_dump would print the same for both node lists (no printing:
- * compares keywords, flags and arguments), or for two instructions. */
-int df_nodes_same_dump(const struct df_node *a, size_t na, const struct df_node *b, size_t nb);
+/* 1 when df_dump would print the same (no printing: compares keywords,
+ * flags and arguments) for the instructions a[0, na) and those of the node
+ * list b, or for two instructions. */
+int df_insts_same_dump(const struct df_inst *const *a, size_t na, const struct df_node *b,
+		       size_t nb);
 int df_inst_same_dump(const struct df_inst *a, const struct df_inst *b);
 
 /* Go's strconv.Quote of a byte string. */

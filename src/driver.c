@@ -336,7 +336,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	   const char **why)
 {
 	struct df_buf cur = DF_BUF_INIT, next = DF_BUF_INIT;
-	struct df_node *snap = NULL;       /* nodes before a format pass */
+	const struct df_inst **snap = NULL; /* the instructions before a format pass */
 	size_t nsnap = 0, snapcap = 0;
 	struct df_doc *doc;
 	const struct df_diag *bad;
@@ -391,14 +391,15 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				continue;
 			seen[p] = 1; /* unless it changes the text, it has seen it */
 			if (pass->level == DF_LEVEL_FORMAT) {
-				/* the models of the nodes stay in the arena after an
-				 * edit: keep the node list to compare with afterwards */
+				/* the models stay in the arena after an edit: keep
+				 * the instructions' to compare with afterwards */
 				if (doc->nnodes > snapcap) {
 					snapcap = doc->nnodes;
 					snap = df_xrealloc(snap, snapcap * sizeof(*snap));
 				}
-				memcpy(snap, doc->nodes, doc->nnodes * sizeof(*snap));
-				nsnap = doc->nnodes;
+				for (nsnap = k = 0; k < doc->nnodes; k++)
+					if (doc->nodes[k].kind == DF_INSTRUCTION && doc->nodes[k].inst)
+						snap[nsnap++] = doc->nodes[k].inst;
 			}
 			edits = doc->edits;
 			ctx->current = pass;
@@ -441,7 +442,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				check_failed(pass, "checking only what it parsed again");
 			if (invalid ||
 			    (pass->level == DF_LEVEL_FORMAT &&
-			     !df_nodes_same_dump(snap, nsnap, doc->nodes, doc->nnodes))) {
+			     !df_insts_same_dump(snap, nsnap, doc->nodes, doc->nnodes))) {
 				/* the pass broke the file, or (format) changed what
 				 * BuildKit sees: revert it */
 				df_doc_free(doc);

@@ -114,18 +114,17 @@ int df_inst_same_dump(const struct df_inst *a, const struct df_inst *b)
 	return 1;
 }
 
-int df_nodes_same_dump(const struct df_node *a, size_t na, const struct df_node *b, size_t nb)
+int df_insts_same_dump(const struct df_inst *const *a, size_t na, const struct df_node *b,
+		       size_t nb)
 {
 	size_t i = 0, j = 0;
 
 	for (;;) {
-		while (i < na && !(a[i].kind == DF_INSTRUCTION && a[i].inst))
-			i++;
 		while (j < nb && !(b[j].kind == DF_INSTRUCTION && b[j].inst))
 			j++;
 		if (i == na || j == nb)
 			return i == na && j == nb;
-		if (!df_inst_same_dump(a[i].inst, b[j].inst))
+		if (!df_inst_same_dump(a[i], b[j].inst))
 			return 0;
 		i++;
 		j++;

@@ -767,6 +767,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "lsp") == 0) {
 		if (argc > 2)
 			df_die("lsp: takes no arguments (settings come as initializationOptions)");
+		df_keep_freed_memory(); /* the same file, formatted on every save */
 		return df_lsp_main(stdin, stdout);
 	}
 	memset(&cli, 0, sizeof(cli));

@@ -419,6 +419,8 @@ static void parse_lines(struct parser *ps)
 		}
 		n = new_node(ps, err ? DF_ERROR : DF_INSTRUCTION, node_start, ps->pos, startline);
 		n->inst = inst;
+		n->cmd = inst ? inst->cmd : DF_CMD_UNKNOWN;
+		n->nflags = inst ? (uint32_t)inst->nflags : 0;
 		if (err) {
 			n->error = err;
 			add_diag(ps->doc, startline, 1, err);
@@ -871,7 +873,8 @@ int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b)
 	for (i = 0; i < a->nnodes; i++) {
 		const struct df_node *x = &a->nodes[i], *y = &b->nodes[i];
 
-		if (x->kind != y->kind || x->line != y->line || x->nlines != y->nlines ||
+		if (x->kind != y->kind || x->cmd != y->cmd || x->nflags != y->nflags ||
+		    x->line != y->line || x->nlines != y->nlines ||
 		    x->error_col != y->error_col || !x->error != !y->error ||
 		    (x->error && strcmp(x->error, y->error) != 0) ||
 		    !span_same_at(x->text, y->text, sa, sb) ||

@@ -93,6 +93,17 @@ static int ends_word(unsigned char c)
 	return is_blank(c) || c == '\n' || is_opchar(c);
 }
 
+/* Bytes a word simply goes on over (most of them): all but NUL, blank,
+ * newline, the operators ;&|()<>, quotes and escape \\ ' " `, $, the globs
+ * * ? [ and ~ (bits of the ASCII ones below: 0 9 10 32 34 36 38 39 40 41
+ * 42 59 60 62 63 | 91 92 96 124 126). */
+static int plain_byte(unsigned char c)
+{
+	static const uint64_t special[2] = { 0xd80007d500000601u, 0x5000000118000000u };
+
+	return c >= 128 || !((special[c >> 6] >> (c & 63)) & 1);
+}
+
 static int is_name_start(unsigned char c)
 {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -169,7 +180,7 @@ static size_t redir_len(const char *p, size_t n, size_t i)
 static void *grow(struct df_arena *a, void *old, size_t n, size_t *cap, size_t size)
 {
 	size_t ncap = *cap ? *cap * 2 : 16;
-	void *p = df_arena_alloc(a, ncap * size);
+	void *p = df_arena_alloc_raw(a, ncap * size); /* callers fill what they use */
 
 	if (n)
 		memcpy(p, old, n * size);
@@ -455,6 +466,10 @@ static int scan_word(struct lexer *lx, size_t i, size_t *endp, uint32_t *fp)
 				return -1;
 			continue;
 		}
+		while (i < n && plain_byte((unsigned char)p[i]))
+			i++;
+		if (i == n)
+			break;
 		c = (unsigned char)p[i];
 		if (ends_word(c))
 			break;

@@ -158,7 +158,7 @@ static struct df_stage *compute(const struct df_doc *doc, size_t *n)
 	for (i = 0; i < doc->nnodes; i++) {
 		const struct df_inst *inst = doc->nodes[i].inst;
 
-		if (doc->nodes[i].kind != DF_INSTRUCTION || !inst || inst->cmd != DF_CMD_FROM)
+		if (doc->nodes[i].kind != DF_INSTRUCTION || doc->nodes[i].cmd != DF_CMD_FROM || !inst)
 			continue;
 		if (ns == cap) {
 			cap = cap ? cap * 2 : 4;
@@ -187,11 +187,14 @@ static struct df_stage *compute(const struct df_doc *doc, size_t *n)
 		if (b >= 0)
 			add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
 		for (i = st[s].from + 1; i < st[s].end; i++) {
-			const struct df_inst *inst = doc->nodes[i].inst;
+			const struct df_node *nd = &doc->nodes[i];
+			const struct df_inst *inst = nd->inst;
 			struct df_span v;
 			size_t f;
 
-			if (doc->nodes[i].kind != DF_INSTRUCTION || !inst)
+			/* --from, --mount: only instructions with flags */
+			if (nd->kind != DF_INSTRUCTION || !inst || !nd->nflags ||
+			    (nd->cmd != DF_CMD_COPY && nd->cmd != DF_CMD_ADD && nd->cmd != DF_CMD_RUN))
 				continue;
 			if ((inst->cmd == DF_CMD_COPY || inst->cmd == DF_CMD_ADD) &&
 			    df_inst_flag(inst, "from", &v) && (b = names_find(&names, st, s, v)) >= 0)

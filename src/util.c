@@ -1,5 +1,8 @@
 /* util.c - memory that dies on OOM, buffers, the arena, files. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +145,16 @@ char *df_buf_detach(struct df_buf *b, size_t *len)
 		*len = b->len;
 	df_buf_init(b);
 	return p;
+}
+
+void df_keep_freed_memory(void)
+{
+#ifdef __GLIBC__
+	/* large blocks from the heap, not mmap (which unmaps them on free),
+	 * and a heap that is never trimmed */
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, -1);
+#endif
 }
 
 /* ---- arena ---- */

@@ -146,9 +146,9 @@ int df_doc_invalid_after_reparse(struct df_doc *doc)
 
 		if (n->kind != DF_INSTRUCTION || !n->inst)
 			continue;
-		if (n->inst->cmd == DF_CMD_FROM)
+		if (n->cmd == DF_CMD_FROM)
 			break;
-		if (n->inst->cmd != DF_CMD_ARG)
+		if (n->cmd != DF_CMD_ARG)
 			return 1;
 	}
 	if (i == doc->nnodes) /* no FROM: the whole check says what is wrong */

@@ -53,6 +53,7 @@
  */
 #include <fnmatch.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -880,7 +881,8 @@ static int apt_needs_lists(struct lc *lc, size_t idx)
 		return mentions_apt(n);
 	if (!mentions_apt(n) && !df_mem_has(n->text.ptr, n->text.len, "apt"))
 		return 0;
-	memset(&o, 0, sizeof(o));
+	memset(&o, 0, offsetof(struct one, notes));
+	o.nnotes = 0;
 	o.lc = lc;
 	o.inst = inst;
 	o.base = inst->rest.ptr;
@@ -1349,7 +1351,8 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 		df_arena_init(&o->scratch);
 		return 0;
 	}
-	memset(o, 0, sizeof(*o));
+	memset(o, 0, offsetof(struct one, notes)); /* notes: filled as they come */
+	o->nnotes = 0;
 	df_arena_init(&o->scratch);
 	s = lc->stage[idx];
 	if (s < 0 || !lc->reach[s])
