@@ -311,7 +311,7 @@ static void check_reparse(const struct df_pass *pass, const struct df_doc *doc,
 
 /* ... and a pass that vouched for its output (ctx->self_settled) must
  * leave it as it is when run on it again. */
-static void check_settled(struct df_ctx *ctx, const struct df_pass *pass, const struct df_buf *text)
+static void check_settled(struct df_ctx *ctx, const struct df_pass *pass, const struct df_span *text)
 {
 	struct df_doc *again = df_doc_parse(text->ptr, text->len);
 	struct df_buf out = DF_BUF_INIT;
@@ -336,6 +336,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	   const char **why)
 {
 	struct df_buf cur = DF_BUF_INIT, next = DF_BUF_INIT;
+	struct df_span text;
 	const struct df_inst **snap = NULL; /* the instructions before a format pass */
 	size_t nsnap = 0, snapcap = 0;
 	struct df_doc *doc;
@@ -351,8 +352,10 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 
 	*why = NULL;
 	df_context_forget(ctx); /* the context may have changed since the last call */
-	df_buf_add(&cur, src, len);
-	doc = df_doc_parse(cur.ptr, cur.len);
+	/* the current text: the input until a pass changes it, then `cur` */
+	text.ptr = src;
+	text.len = len;
+	doc = df_doc_parse(text.ptr, text.len);
 	bad = df_doc_validate(doc);
 	if (bad) {
 		static char msg[600];
@@ -417,16 +420,16 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 					/* it edited, then gave up: throw its tree away */
 					df_doc_free(doc);
 					df_ctx_drop_findings(ctx, keep);
-					doc = df_doc_parse(cur.ptr, cur.len);
+					doc = df_doc_parse(text.ptr, text.len);
 				}
 				continue;
 			}
 			df_buf_reset(&next);
 			df_doc_print(doc, &next);
-			if (next.len == cur.len && memcmp(next.ptr, cur.ptr, cur.len) == 0) {
+			if (next.len == text.len && memcmp(next.ptr, text.ptr, text.len) == 0) {
 				df_doc_free(doc);
 				df_ctx_drop_findings(ctx, keep);
-				doc = df_doc_parse(cur.ptr, cur.len);
+				doc = df_doc_parse(text.ptr, text.len);
 				continue;
 			}
 			/* doc becomes the parse of next; map: its lines to cur's */
@@ -448,12 +451,12 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				df_doc_free(doc);
 				free(map);
 				df_ctx_drop_findings(ctx, keep);
-				doc = df_doc_parse(cur.ptr, cur.len);
+				doc = df_doc_parse(text.ptr, text.len);
 				continue;
 			}
 			/* the lines of next now map to the input */
 			if (!map)
-				map = diff_lines_back(cur.ptr, cur.len, next.ptr, next.len, &nmap);
+				map = diff_lines_back(text.ptr, text.len, next.ptr, next.len, &nmap);
 			for (k = 0; k < nmap; k++)
 				map[k] = orig[(map[k] >= 1 && map[k] <= norig ? map[k] : norig) - 1];
 			free(orig);
@@ -463,7 +466,9 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				struct df_buf t = cur;
 
 				cur = next;
-				next = t;
+				next = t; /* empty the first time: the input is not ours */
+				text.ptr = cur.ptr;
+				text.len = cur.len;
 			}
 			pragmas = df_doc_file_pragmas_after_reparse(doc, pragmas);
 			if (check && pragmas != df_doc_file_pragmas(doc))
@@ -473,7 +478,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			memset(seen, 0, np);
 			seen[p] = ctx->self_settled != 0;
 			if (check && seen[p])
-				check_settled(ctx, pass, &cur);
+				check_settled(ctx, pass, &text);
 		}
 		for (settled = 1, p = 0; df_passes[p]; p++)
 			if (!seen[p] && ctx->enabled[p] && df_passes[p]->level <= ctx->level &&
@@ -485,9 +490,13 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		*why = "the passes do not settle: output not written (please report this file)";
 		rc = -1;
 	} else {
-		df_buf_release(out); /* hand over the buffer: no copy */
-		*out = cur;
-		df_buf_init(&cur);
+		df_buf_release(out);
+		if (cur.ptr) { /* hand over the buffer: no copy */
+			*out = cur;
+			df_buf_init(&cur);
+		} else {
+			df_buf_add(out, src, len);
+		}
 	}
 	free(orig);
 	df_buf_release(&cur);

@@ -621,6 +621,46 @@ static void map_window(const struct df_doc *doc, const char *text, const struct 
 	}
 }
 
+/* A node a pass parsed (df_doc_parse_in, the edit helpers) that parses the
+ * same in the file: a comment, a blank line or an instruction that ends
+ * (no continuation or heredoc left open), with its newline unless it is
+ * the file's last, and no BOM (only the file's first byte may be one). */
+static int whole_node(const struct df_node *nd, int last)
+{
+	const struct df_line *L;
+
+	if (!nd->nlines || !nd->text.len || (!last && !ends_nl(nd)) ||
+	    (nd->text.len >= 3 && memcmp(nd->text.ptr, "\xEF\xBB\xBF", 3) == 0))
+		return 0;
+	if (nd->kind == DF_COMMENT || nd->kind == DF_BLANK)
+		return nd->nlines == 1;
+	if (nd->kind != DF_INSTRUCTION || !nd->inst)
+		return 0;
+	L = &nd->lines[nd->nlines - 1];
+	return L->kind == DF_LINE_TERM || (L->kind == DF_LINE_CODE && !L->cont);
+}
+
+/* The old line an inserted node (line 0) at edited[i] maps to: that of the
+ * first old node after it, else `last`. *next caches where that is. */
+static uint32_t inserted_line(const struct df_node *edited, size_t n, size_t i, uint32_t last,
+			      size_t *next)
+{
+	if (*next <= i)
+		for (*next = i + 1; *next < n && !edited[*next].line; (*next)++)
+			;
+	return *next < n ? edited[*next].line : last;
+}
+
+static void add_window(struct df_memo *memo, size_t first, size_t end)
+{
+	if (memo->nwin + 2 > memo->wincap) {
+		memo->wincap = memo->wincap ? memo->wincap * 2 : 64;
+		memo->win = df_xrealloc(memo->win, memo->wincap * sizeof(*memo->win));
+	}
+	memo->win[memo->nwin++] = first;
+	memo->win[memo->nwin++] = end;
+}
+
 /*
  * A pass edited doc, a parse of doc->src, and text is its print. Turn doc
  * into the parse of text without parsing it all: a node the pass left alone
@@ -650,7 +690,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	char escape = doc->escape;
 	struct parser ps;
 	uint32_t *map = NULL, last = 1;
-	size_t nl = 1, e, ecap;
+	size_t nl = 1, e, ecap, next_old = 0;
 	struct df_memo *memo;
 	int rc = 0;
 
@@ -670,7 +710,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 		/* a file's last node may end mid-continuation or without newline */
 		if (clean && i + 1 < n && (nd->text.ptr + nd->text.len == oe || !ends_nl(nd)))
 			clean = 0;
-		dirty[i] = !clean;
+		dirty[i] = clean ? 0 : whole_node(nd, i + 1 == n) ? 2 : 1;
 		offs[i] = off;
 		off += nd->text.len;
 	}
@@ -686,6 +726,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	}
 	pend = i;
 	if (i < n && (dirty[i] || edited[i].text.ptr != os + offs[i])) {
+		/* (a node a pass parsed is not trusted here: the directives) */
 		for (pend = 0; pend < n; pend++)
 			if (!dirty[pend] &&
 			    (edited[pend].kind == DF_INSTRUCTION || edited[pend].kind == DF_BLANK))
@@ -719,7 +760,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 		ptrdiff_t d;
 		size_t start;
 
-		if (!dirty[i]) {
+		if (dirty[i] != 1) {
 			if (doc->nnodes == doc->cap) {
 				doc->cap = doc->cap > n ? doc->cap * 2 : (n | 63) + 1;
 				doc->nodes = df_xrealloc(doc->nodes, doc->cap * sizeof(*doc->nodes));
@@ -734,8 +775,18 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 				rc = -1;
 				break;
 			}
-			for (e = 0; e < nd->nlines; e++)
-				map[lineno + e] = nd->line + (uint32_t)e;
+			if (dirty[i] == 2) {
+				/* parsed by the pass: every line from the node it replaced */
+				uint32_t old = nd->line ? nd->line
+							: inserted_line(edited, n, i, last, &next_old);
+
+				for (e = 0; e < nd->nlines; e++)
+					map[lineno + e] = old;
+				add_window(memo, doc->nnodes - 1, doc->nnodes);
+			} else {
+				for (e = 0; e < nd->nlines; e++)
+					map[lineno + e] = nd->line + (uint32_t)e;
+			}
 			if (nd->nlines)
 				last = map[lineno + nd->nlines - 1];
 			nd->line = lineno + 1;
@@ -770,12 +821,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			rc = -1;
 		if (rc == 0)
 			map_window(doc, text, edited, n, offs, i, start, os, oe, map, &last);
-		if (memo->nwin + 2 > memo->wincap) {
-			memo->wincap = memo->wincap ? memo->wincap * 2 : 64;
-			memo->win = df_xrealloc(memo->win, memo->wincap * sizeof(*memo->win));
-		}
-		memo->win[memo->nwin++] = start;
-		memo->win[memo->nwin++] = doc->nnodes;
+		add_window(memo, start, doc->nnodes);
 		lineno = ps.lineno;
 		i = j;
 	}

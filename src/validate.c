@@ -121,11 +121,11 @@ const struct df_diag *df_doc_validate(struct df_doc *doc)
 		if (n->kind != DF_INSTRUCTION || !n->inst)
 			continue;
 		msg = check_inst(&doc->arena, n->inst, 0);
-		if (!msg && !stage && n->inst->cmd != DF_CMD_FROM && n->inst->cmd != DF_CMD_ARG)
+		if (!msg && !stage && n->cmd != DF_CMD_FROM && n->cmd != DF_CMD_ARG)
 			msg = "no build stage in current context: the first instruction must be FROM (ARG may come before it)";
 		if (msg)
 			return diag(doc, n->line, keyword_col(n), msg);
-		if (n->inst->cmd == DF_CMD_FROM)
+		if (n->cmd == DF_CMD_FROM)
 			stage = 1;
 	}
 	return NULL;

@@ -363,6 +363,23 @@ static void test_reparse_context(void **state)
 	assert_int_equal(doc->has_bom, 1);
 	df_doc_free(doc);
 
+	/* a node the pass parsed is kept as it is when it ends... */
+	doc = PARSE("FROM a\nRUN x\nCMD y\n");
+	assert_int_equal(df_doc_replace(doc, 1, L("RUN <<EOF\nhi\nEOF\n")), 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->nnodes, 3);
+	df_doc_free(doc);
+	/* ... and parsed again when it runs on into the next line */
+	doc = PARSE("FROM a\nRUN x\nCMD y\n");
+	assert_int_equal(df_doc_replace(doc, 1, L("RUN x \\\n")), 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	assert_int_equal(doc->nnodes, 2); /* RUN x CMD y */
+	df_doc_free(doc);
+	doc = PARSE("FROM a\nRUN x\n");
+	assert_int_equal(df_doc_insert(doc, 1, L("\xEF\xBB\xBF# bom\n")), 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	df_doc_free(doc);
+
 	/* everything removed */
 	doc = PARSE("FROM a\n");
 	df_doc_remove(doc, 0, 1);

@@ -721,11 +721,11 @@ static void collect(struct state *st)
 
 			if (n->kind != DF_INSTRUCTION || !n->inst)
 				continue;
-			if (n->inst->cmd == DF_CMD_COPY || n->inst->cmd == DF_CMD_ADD)
+			if (n->cmd == DF_CMD_COPY || n->cmd == DF_CMD_ADD)
 				copy_sources(st, n->inst, n->line);
-			else if (n->inst->cmd == DF_CMD_RUN)
+			else if (n->cmd == DF_CMD_RUN)
 				run_reads(st, n->inst, n->line);
-			else if (n->inst->cmd == DF_CMD_ENV && df_mem_has(n->inst->rest.ptr, n->inst->rest.len,
+			else if (n->cmd == DF_CMD_ENV && df_mem_has(n->inst->rest.ptr, n->inst->rest.len,
 											  "-mod=vendor"))
 				st->go_vendor = 1;
 		}

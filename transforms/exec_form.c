@@ -152,13 +152,13 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		if (has_shell)
 			continue;
 		for (i = st[s].from + 1; i < st[s].end; i++) {
-			const struct df_inst *inst = doc->nodes[i].inst;
+			const struct df_node *nd = &doc->nodes[i];
 
-			if (doc->nodes[i].kind != DF_INSTRUCTION || !inst ||
+			if (nd->kind != DF_INSTRUCTION || !nd->inst ||
+			    (nd->cmd != DF_CMD_CMD && nd->cmd != DF_CMD_ENTRYPOINT) ||
 			    df_pass_ignored(ctx, doc, i))
 				continue;
-			if (inst->cmd == DF_CMD_CMD ||
-			    (inst->cmd == DF_CMD_ENTRYPOINT && !has_cmd))
+			if (nd->cmd == DF_CMD_CMD || (nd->cmd == DF_CMD_ENTRYPOINT && !has_cmd))
 				changes += convert(ctx, doc, i);
 		}
 	}

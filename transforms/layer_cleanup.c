@@ -877,7 +877,7 @@ static int apt_needs_lists(struct lc *lc, size_t idx)
 
 	if (n->kind != DF_INSTRUCTION || !inst)
 		return 0;
-	if (inst->cmd != DF_CMD_RUN || inst->json || inst->nheredocs)
+	if (n->cmd != DF_CMD_RUN || inst->json || inst->nheredocs)
 		return mentions_apt(n);
 	if (!mentions_apt(n) && !df_mem_has(n->text.ptr, n->text.len, "apt"))
 		return 0;
@@ -1343,7 +1343,7 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 	size_t k;
 	long s;
 
-	if (n->kind != DF_INSTRUCTION || !n->inst || n->inst->cmd != DF_CMD_RUN || n->inst->json ||
+	if (n->kind != DF_INSTRUCTION || n->cmd != DF_CMD_RUN || !n->inst || n->inst->json ||
 	    n->inst->nheredocs || !(lc->shells[idx] & SH_OK) || !n->nlines ||
 	    n->lines[n->nlines - 1].kind != DF_LINE_CODE) {
 		o->ed = NULL; /* what release() reads */

@@ -2189,11 +2189,13 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		for (j = st[i].from + 1; j < st[i].end; j++) {
 			const struct df_node *n = &doc->nodes[j];
 
-			if (n->kind != DF_INSTRUCTION || !n->inst)
-				continue;
-			if (n->inst->cmd == DF_CMD_WORKDIR)
+			if (n->kind != DF_INSTRUCTION || !n->inst ||
+			    (n->cmd != DF_CMD_WORKDIR && n->cmd != DF_CMD_SHELL && n->cmd != DF_CMD_COPY &&
+			     n->cmd != DF_CMD_ADD))
+				continue; /* only these matter below (is_full_copy: COPY/ADD) */
+			if (n->cmd == DF_CMD_WORKDIR)
 				wd = dir_join(&s, wd, n->inst->nargs ? arg_text(&s, n->inst->args[0]) : NULL);
-			else if (n->inst->cmd == DF_CMD_SHELL)
+			else if (n->cmd == DF_CMD_SHELL)
 				posix = posix_shell(n->inst);
 			if (!posix || !is_full_copy(n->inst) || df_pass_ignored(ctx, doc, j))
 				continue;

@@ -147,7 +147,7 @@ unsigned char *df_runs_shells(const struct df_doc *doc, const struct df_runs_sta
 		for (i = st[s].from + 1; i < st[s].end; i++) {
 			const struct df_node *n = &doc->nodes[i];
 
-			if (n->kind == DF_INSTRUCTION && n->inst && n->inst->cmd == DF_CMD_SHELL)
+			if (n->kind == DF_INSTRUCTION && n->cmd == DF_CMD_SHELL && n->inst)
 				state = (unsigned char)shell_kind(n->inst);
 			out[i] = state;
 		}
@@ -422,7 +422,7 @@ static int analyse(struct df_doc *doc, size_t idx, struct run *r)
 	int rc = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (n->kind != DF_INSTRUCTION || !inst || inst->cmd != DF_CMD_RUN || inst->json ||
+	if (n->kind != DF_INSTRUCTION || n->cmd != DF_CMD_RUN || !inst || inst->json ||
 	    inst->nheredocs || !n->nlines || n->lines[n->nlines - 1].kind != DF_LINE_CODE)
 		return -1;
 	r->idx = idx;

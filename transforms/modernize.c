@@ -322,9 +322,12 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	for (i = 0; i < doc->nnodes; i++) {
 		const struct df_node *n = &doc->nodes[i];
 
-		if (n->kind != DF_INSTRUCTION || !n->inst || df_pass_ignored(ctx, doc, i))
+		if (n->kind != DF_INSTRUCTION || !n->inst ||
+		    (n->cmd != DF_CMD_MAINTAINER && n->cmd != DF_CMD_ENV && n->cmd != DF_CMD_ADD &&
+		     n->cmd != DF_CMD_FROM) ||
+		    df_pass_ignored(ctx, doc, i))
 			continue;
-		switch (n->inst->cmd) {
+		switch (n->cmd) {
 		case DF_CMD_MAINTAINER:
 			changes += maintainer(ctx, doc, i);
 			break;

@@ -444,11 +444,15 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 
 		for (k = 0; k < nl; k++)
 			for (i = n.st[lin[k]].from + 1; i < n.st[lin[k]].end; i++) {
-				const struct df_inst *inst = inst_at(&n, i);
+				const struct df_node *nd = &n.doc->nodes[i];
+				const struct df_inst *inst;
 
-				if (inst && inst->cmd == DF_CMD_RUN)
+				if (nd->kind != DF_INSTRUCTION || !nd->inst)
+					continue;
+				if (nd->cmd == DF_CMD_RUN)
 					ran = 1;
-				if (!inst || inst->cmd != DF_CMD_USER || !inst->nargs)
+				inst = nd->inst;
+				if (nd->cmd != DF_CMD_USER || !inst->nargs)
 					continue;
 				if (last.len && !is_root_user(last) &&
 				    (ran || known_user(last, img)))
