@@ -132,6 +132,22 @@ static int maybe_pragma(struct df_span c)
 	return i < c.len && (c.ptr[i] == 'd' || c.ptr[i] == 'h');
 }
 
+/* The same look at the node's text, without its line table: 0 only when
+ * it surely is no pragma. */
+static int maybe_pragma_node(const struct df_node *n)
+{
+	const char *p = n->text.ptr, *e = p + n->text.len;
+
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p == e || *p != '#')
+		return 1; /* another kind of indent: ask the line table */
+	p++;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	return p < e && (*p == 'd' || *p == 'h');
+}
+
 int df_doc_file_pragmas(const struct df_doc *doc)
 {
 	size_t i;
@@ -142,7 +158,8 @@ int df_doc_file_pragmas(const struct df_doc *doc)
 		const char *list;
 		size_t ln;
 
-		if ((n->kind != DF_COMMENT && n->kind != DF_DIRECTIVE) || !n->nlines)
+		if ((n->kind != DF_COMMENT && n->kind != DF_DIRECTIVE) || !n->nlines ||
+		    !maybe_pragma_node(n))
 			continue;
 		c = comment_text(n, &n->lines[0]);
 		if (!maybe_pragma(c))

@@ -120,7 +120,9 @@ const struct df_diag *df_doc_validate(struct df_doc *doc)
 
 		if (n->kind != DF_INSTRUCTION || !n->inst)
 			continue;
-		msg = check_inst(&doc->arena, n->inst, 0);
+		/* RUN, CMD and ENTRYPOINT have nothing to check: not read */
+		msg = n->cmd == DF_CMD_RUN || n->cmd == DF_CMD_CMD || n->cmd == DF_CMD_ENTRYPOINT
+			      ? NULL : check_inst(&doc->arena, n->inst, 0);
 		if (!msg && !stage && n->cmd != DF_CMD_FROM && n->cmd != DF_CMD_ARG)
 			msg = "no build stage in current context: the first instruction must be FROM (ARG may come before it)";
 		if (msg)

@@ -339,13 +339,22 @@ def roundtrip_batch(paths):
     return {p: roundtrip_one(p) for p in paths}
 
 
-def test_roundtrip(tmp):
-    R.section('round trip over the shared corpus (dfix --select none)')
+def corpus_batches(title):
+    """Open a section over the shared corpus: its files in batches of 400
+    (one dfix process each), or None (skipped) when the corpus is absent."""
+    R.section(title)
     files = corpus_files()
     if files is None:
         R.skip('../shared/corpus/files not present')
+        return None
+    return [files[i:i + 400] for i in range(0, len(files), 400)]
+
+
+def test_roundtrip(tmp):
+    chunks = corpus_batches('round trip over the shared corpus (dfix --select none)')
+    if chunks is None:
         return
-    chunks = [files[i:i + 400] for i in range(0, len(files), 400)]
+    files = [p for c in chunks for p in c]
     results = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
         for res in ex.map(roundtrip_batch, chunks):
@@ -398,12 +407,10 @@ def reparse_batch(args):
 
 
 def test_reparse(tmp):
-    R.section('incremental re-parse over the shared corpus (DFIX_CHECK_REPARSE=1)')
-    files = corpus_files()
-    if files is None:
-        R.skip('../shared/corpus/files not present')
+    chunks = corpus_batches('incremental re-parse over the shared corpus (DFIX_CHECK_REPARSE=1)')
+    if chunks is None:
         return
-    jobs = [(level, files[i:i + 400]) for level in ('all', 'format') for i in range(0, len(files), 400)]
+    jobs = [(level, c) for level in ('all', 'format') for c in chunks]
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
         for level, paths, rc, err in ex.map(reparse_batch, jobs):
             name = 'reparse/--level %s %s .. %s' % (level, os.path.basename(paths[0])[:40],

@@ -940,7 +940,17 @@ static int by_idx(const void *a, const void *b)
 static void format_line(struct fmt *f, size_t i)
 {
 	const struct df_node *n = &f->doc->nodes[i];
-	const struct df_line *L = &n->lines[0];
+	const unsigned char *t0 = (const unsigned char *)n->text.ptr;
+	size_t e0 = n->text.len;
+	const struct df_line *L;
+
+	/* most are as they should be: "#..." without blanks at the end, or
+	 * an empty line (seen from the text alone) */
+	while (e0 && (t0[e0 - 1] == '\n' || t0[e0 - 1] == '\r'))
+		e0--;
+	if (n->nlines == 1 && (e0 == 0 || (t0[0] == '#' && t0[e0 - 1] != ' ' && t0[e0 - 1] != '\t')))
+		return;
+	L = &n->lines[0];
 	const char *t = n->text.ptr;
 	size_t keep = L->indent >= 3 && memcmp(t, bom, 3) == 0 ? 3 : 0;
 	size_t body = rtrim(t + L->off + L->indent, L->body);
