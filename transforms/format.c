@@ -762,7 +762,9 @@ static void settle_check(struct fmt *f, const struct change *c, const struct df_
 			   (size_t)-1);
 		hist_lines(&f->nfixed, &f->nmoving_h, &f->nmoving2, nw, r, 1);
 	}
-	if (ign || r < 0 || plain_line(f, nw))
+	/* only the keyword's case or the final newline changed: the blanks
+	 * were right already, and print the same again */
+	if (ign || r < 0 || c->only_keyword || c->only_eol || plain_line(f, nw))
 		return;
 	print_inst(f, nw, r);
 	if (f->out.len != nw->text.len || memcmp(f->out.ptr, nw->text.ptr, f->out.len) != 0)
@@ -905,12 +907,12 @@ static void format_inst(struct fmt *f, size_t i)
 	const struct df_node *n = &f->doc->nodes[i];
 	int r;
 
+	if (plain_line(f, n)) /* one line, nothing to change (ignored or not) */
+		return;
 	if (df_pass_ignored(f->ctx, f->doc, i)) {
 		hist_node(f, n, 0);
 		return;
 	}
-	if (plain_line(f, n))
-		return;
 	r = analyse(f, n);
 	hist_node(f, n, r);
 	f->verdict[i] = (signed char)r;
