@@ -1060,7 +1060,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		analyse(&f, &doc->nodes[f.later[i]]);
 		print_queue(&f, f.later[i], 1);
 	}
-	if (f.nlater) {
+	if (f.nlater && f.nch) {
 		/* back into node order, texts too (commit parses them in one go) */
 		struct df_buf b = DF_BUF_INIT;
 
