@@ -18,13 +18,16 @@ static const char *const cmd_names[] = {
 	"HEALTHCHECK", "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL",
 	"STOPSIGNAL", "USER", "VOLUME", "WORKDIR",
 };
+/* their lengths, in the same order */
+static const unsigned char cmd_lens[] = { 0, 3, 3, 3, 4, 10, 3, 6, 4, 11, 5, 10, 7, 3, 5, 10, 4, 6, 7 };
+_Static_assert(sizeof(cmd_lens) == sizeof(cmd_names) / sizeof(cmd_names[0]), "one length a name");
 
 enum df_cmd df_cmd_lookup(const char *p, size_t n)
 {
 	size_t i;
 
 	for (i = 1; i < sizeof(cmd_names) / sizeof(cmd_names[0]); i++)
-		if (strlen(cmd_names[i]) == n && df_mem_ieq(p, cmd_names[i], n))
+		if (cmd_lens[i] == n && df_mem_ieq(p, cmd_names[i], n))
 			return (enum df_cmd)i;
 	return DF_CMD_UNKNOWN;
 }
