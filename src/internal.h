@@ -87,8 +87,6 @@ struct df_memo *df_doc_memo(const struct df_doc *doc);
 /* Does p[0, n) hold lit (case-sensitive / ASCII case-insensitive)? */
 int df_mem_has(const char *p, size_t n, const char *lit);
 int df_mem_ihas(const char *p, size_t n, const char *lit);
-/* Move every block of src into dst (src is left empty). */
-void df_arena_adopt(struct df_arena *dst, struct df_arena *src);
 
 /* File-level pragmas (`# dfix off`, ignore-file, hadolint global ignore)
  * that switch the pass off for the whole document. */

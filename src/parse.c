@@ -428,12 +428,14 @@ static void parse_lines(struct parser *ps)
 	}
 }
 
+static int parse_window(struct parser *ps, size_t a, size_t b, uint32_t lineno, int full);
+
 static struct df_doc *parse_doc(const char *src, size_t len, char escape, int fragment)
 {
 	struct df_doc *doc = df_xcalloc(1, sizeof(*doc));
 	struct parser ps;
-	size_t pos = 0, cut = len;
-	uint32_t lineno = 0, cutline = 0;
+	size_t cut;
+	uint32_t cutline;
 
 	doc->src.ptr = src;
 	doc->src.len = len;
@@ -445,42 +447,22 @@ static struct df_doc *parse_doc(const char *src, size_t len, char escape, int fr
 	ps.doc = doc;
 	ps.s = src;
 	ps.len = len;
-	ps.limit = len;
-	ps.directives_done = fragment;
-	parse_lines(&ps);
-	if (!ps.toolong) {
+	if (parse_window(&ps, 0, len, 0, !fragment) == 0) {
 		free(ps.lines);
 		return doc;
 	}
-	/* bufio.Scanner refuses a line longer than its 64 KiB buffer: parse
-	 * again, what comes before that line only */
+	/* bufio.Scanner refuses a line longer than its 64 KiB buffer: the
+	 * parse stopped at the first such line; parse again what comes before
+	 * it, and the rest is one error */
+	cut = ps.pos;
+	cutline = ps.lineno + 1;
 	doc->nnodes = doc->ndiags = 0;
 	doc->escape = escape;
 	doc->has_bom = 0;
 	df_arena_release(&doc->arena);
 	df_arena_init(&doc->arena);
-	while (pos < len) {
-		const char *nl = memchr(src + pos, '\n', len - pos);
-		size_t e = nl ? (size_t)(nl - src) + 1 : len;
-
-		lineno++;
-		if (e - pos > MAX_LINE || (!nl && e - pos >= MAX_LINE)) {
-			cut = pos;
-			cutline = lineno;
-			break;
-		}
-		pos = e;
-	}
-
-	ps.pos = 0;
-	ps.lineno = 0;
-	ps.directives_done = fragment;
-	ps.seen = 0;
-	ps.nlines = 0;
-	ps.toolong = 0;
-	ps.limit = cut;
-	parse_lines(&ps);
-	if (cut < len) {
+	parse_window(&ps, 0, cut, 0, !fragment);
+	{
 		struct pline l = { cut, len, len };
 		struct df_node *n;
 
@@ -502,8 +484,6 @@ struct df_doc *df_doc_parse_fragment(const char *src, size_t len, char escape)
 {
 	return parse_doc(src, len, escape, 1);
 }
-
-static int parse_window(struct parser *ps, size_t a, size_t b, uint32_t lineno, int full);
 
 struct df_doc *df_doc_parse_in(struct df_doc *parent, const char *src, size_t len)
 {
@@ -582,6 +562,9 @@ static int ends_nl(const struct df_node *n)
  * node the pass left alone (its text within [os, oe)) keeps its old line;
  * every line of a rewritten node maps to the node's first old line; an
  * inserted node (line 0) to the first line of the old node after it. */
+static uint32_t inserted_line(const struct df_node *edited, size_t n, size_t i, uint32_t last,
+			      size_t *next);
+
 static void map_window(const struct df_doc *doc, const char *text, const struct df_node *edited,
 		       size_t nedited, const size_t *offs, size_t i, size_t start, const char *os,
 		       const char *oe, uint32_t *map, uint32_t *last)
@@ -603,11 +586,7 @@ static void map_window(const struct df_doc *doc, const char *text, const struct 
 			}
 			ed = &edited[e];
 			if (!ed->line) {
-				/* inserted: where it goes, before the next old node */
-				if (next <= e)
-					for (next = e + 1; next < nedited && !edited[next].line; next++)
-						;
-				old = next < nedited ? edited[next].line : *last;
+				old = inserted_line(edited, nedited, e, *last, &next);
 			} else if (ed->text.ptr >= os && ed->text.ptr < oe) {
 				while (c < ed->nlines && ed->lines[c].off < at - offs[e])
 					c++;

@@ -413,16 +413,3 @@ char *df_read_file(const char *path, size_t *len, const char **err)
 	fclose(f);
 	return p;
 }
-
-void df_arena_adopt(struct df_arena *dst, struct df_arena *src)
-{
-	struct df_arena_block *b = src->head;
-
-	if (!b)
-		return;
-	while (b->next)
-		b = b->next;
-	b->next = dst->head;
-	dst->head = src->head;
-	src->head = NULL;
-}
