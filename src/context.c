@@ -26,18 +26,9 @@ struct df_statcache {
 	size_t n, cap;   /* cap: a power of two, > 2 * n */
 };
 
-static size_t rel_hash(const char *s)
-{
-	size_t h = 1469598103934665603u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
-
 static struct stat_entry *slot_of(struct df_statcache *c, const char *rel)
 {
-	size_t h = rel_hash(rel) & (c->cap - 1);
+	size_t h = df_hash_str(DF_HASH_INIT, rel) & (c->cap - 1);
 
 	while (c->v[h].rel && strcmp(c->v[h].rel, rel) != 0)
 		h = (h + 1) & (c->cap - 1);

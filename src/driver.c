@@ -42,14 +42,7 @@ struct df_findex {
 
 static size_t finding_hash(const char *pass, const char *msg)
 {
-	size_t h = 1469598103934665603u;
-
-	for (; *pass; pass++)
-		h = (h ^ (unsigned char)*pass) * 1099511628211u;
-	h = (h ^ 0xff) * 1099511628211u;
-	for (; *msg; msg++)
-		h = (h ^ (unsigned char)*msg) * 1099511628211u;
-	return h;
+	return df_hash_str(df_hash_str(DF_HASH_INIT, pass), msg); /* strcmp settles ties */
 }
 
 /* Index finding i, unless an equal one is in (many findings share a

@@ -84,6 +84,10 @@ struct df_memo {
 	unsigned long win_at;
 };
 struct df_memo *df_doc_memo(const struct df_doc *doc);
+/* FNV-1a over a NUL-terminated string, continuing from h (start with
+ * DF_HASH_INIT): the hash of the hash tables keyed by strings. */
+#define DF_HASH_INIT ((size_t)1469598103934665603u)
+size_t df_hash_str(size_t h, const char *s);
 /* Does p[0, n) hold lit (case-sensitive / ASCII case-insensitive)? */
 int df_mem_has(const char *p, size_t n, const char *lit);
 int df_mem_ihas(const char *p, size_t n, const char *lit);

@@ -148,27 +148,31 @@ static int maybe_pragma_node(const struct df_node *n)
 	return p < e && (*p == 'd' || *p == 'h');
 }
 
+/* Is node n a comment with a file-level pragma (`# dfix off`,
+ * `# dfix ignore-file=`, `# hadolint global ignore=`)? */
+static int file_pragma(const struct df_node *n)
+{
+	struct df_span c;
+	const char *list;
+	size_t ln;
+
+	if ((n->kind != DF_COMMENT && n->kind != DF_DIRECTIVE) || !n->nlines ||
+	    !maybe_pragma_node(n))
+		return 0;
+	c = comment_text(n, &n->lines[0]);
+	return maybe_pragma(c) &&
+	       (pragma(c.ptr, c.len, "dfix", "off", &list, &ln) ||
+		pragma(c.ptr, c.len, "dfix", "ignore-file=", &list, &ln) ||
+		pragma(c.ptr, c.len, "hadolint", "global ignore=", &list, &ln));
+}
+
 int df_doc_file_pragmas(const struct df_doc *doc)
 {
 	size_t i;
 
-	for (i = 0; i < doc->nnodes; i++) {
-		const struct df_node *n = &doc->nodes[i];
-		struct df_span c;
-		const char *list;
-		size_t ln;
-
-		if ((n->kind != DF_COMMENT && n->kind != DF_DIRECTIVE) || !n->nlines ||
-		    !maybe_pragma_node(n))
-			continue;
-		c = comment_text(n, &n->lines[0]);
-		if (!maybe_pragma(c))
-			continue;
-		if (pragma(c.ptr, c.len, "dfix", "off", &list, &ln) ||
-		    pragma(c.ptr, c.len, "dfix", "ignore-file=", &list, &ln) ||
-		    pragma(c.ptr, c.len, "hadolint", "global ignore=", &list, &ln))
+	for (i = 0; i < doc->nnodes; i++)
+		if (file_pragma(&doc->nodes[i]))
 			return 1;
-	}
 	return 0;
 }
 
@@ -197,20 +201,8 @@ int df_doc_file_pragmas_after_reparse(const struct df_doc *doc, int before)
 		return df_doc_file_pragmas(doc);
 	/* none before: only a node parsed again can hold one */
 	for (w = 0; w + 1 < m->nwin; w += 2)
-		for (i = m->win[w]; i < m->win[w + 1]; i++) {
-			const struct df_node *n = &doc->nodes[i];
-			struct df_span c;
-			const char *list;
-			size_t ln;
-
-			if ((n->kind != DF_COMMENT && n->kind != DF_DIRECTIVE) || !n->nlines)
-				continue;
-			c = comment_text(n, &n->lines[0]);
-			if (maybe_pragma(c) &&
-			    (pragma(c.ptr, c.len, "dfix", "off", &list, &ln) ||
-			     pragma(c.ptr, c.len, "dfix", "ignore-file=", &list, &ln) ||
-			     pragma(c.ptr, c.len, "hadolint", "global ignore=", &list, &ln)))
+		for (i = m->win[w]; i < m->win[w + 1]; i++)
+			if (file_pragma(&doc->nodes[i]))
 				return 1;
-		}
 	return 0;
 }

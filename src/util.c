@@ -288,6 +288,13 @@ char *df_arena_dup(struct df_arena *a, const void *p, size_t n)
 
 /* ---- spans ---- */
 
+size_t df_hash_str(size_t h, const char *s)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
 int df_mem_has(const char *p, size_t n, const char *lit)
 {
 	size_t k = strlen(lit);

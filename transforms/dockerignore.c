@@ -285,11 +285,7 @@ static void walk(struct state *st, int maxdepth,
 
 static size_t use_hash(enum use_kind kind, const char *path)
 {
-	size_t h = 1469598103934665603u ^ (size_t)kind;
-
-	for (; *path; path++)
-		h = (h ^ (unsigned char)*path) * 1099511628211u;
-	return h;
+	return df_hash_str(DF_HASH_INIT ^ (size_t)kind, path);
 }
 
 /* Find (kind, path) in the hash; returns its slot (empty or matching). */
