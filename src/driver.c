@@ -284,8 +284,7 @@ static uint32_t *diff_lines_back(const char *old, size_t oldlen, const char *new
 
 static void check_failed(const struct df_pass *pass, const char *what)
 {
-	fprintf(stderr, "dfix: internal error: after pass %s, %s differs from the whole check\n",
-		pass->id, what);
+	fprintf(stderr, "dfix: internal error: pass %s: %s\n", pass->id, what);
 	abort();
 }
 
@@ -298,7 +297,7 @@ static void check_reparse(const struct df_pass *pass, const struct df_doc *doc,
 	struct df_doc *full = df_doc_parse(text->ptr, text->len);
 
 	if (!df_doc_same_tree(doc, full))
-		check_failed(pass, "the re-parsed tree");
+		check_failed(pass, "the re-parsed tree differs from a whole parse");
 	df_doc_free(full);
 }
 
@@ -313,16 +312,23 @@ static void check_settled(struct df_ctx *ctx, const struct df_pass *pass, const 
 	ctx->current = pass;
 	if (pass->run(ctx, again) > 0) {
 		df_doc_print(again, &out);
-		if (out.len != text->len || memcmp(out.ptr, text->ptr, out.len) != 0) {
-			fprintf(stderr, "dfix: internal error: pass %s vouched for its output, "
-				"but a second run changes it\n", pass->id);
-			abort();
-		}
+		if (out.len != text->len || memcmp(out.ptr, text->ptr, out.len) != 0)
+			check_failed(pass, "it vouched for its output, but a second run changes it");
 	}
 	ctx->current = NULL;
 	df_ctx_drop_findings(ctx, keep);
 	df_buf_release(&out);
 	df_doc_free(again);
+}
+
+/* Does pass p run on doc: enabled, at the level, not off by a file pragma
+ * (pragmas: df_doc_file_pragmas(doc))? */
+static int runs(const struct df_ctx *ctx, size_t p, const struct df_doc *doc, int pragmas)
+{
+	const struct df_pass *pass = df_passes[p];
+
+	return ctx->enabled[p] && pass->level <= ctx->level &&
+	       !(pragmas && df_pass_file_ignored(pass, doc));
 }
 
 int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
@@ -382,8 +388,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			unsigned long edits;
 			int n, invalid;
 
-			if (seen[p] || !ctx->enabled[p] || pass->level > ctx->level ||
-			    (pragmas && df_pass_file_ignored(pass, doc)))
+			if (seen[p] || !runs(ctx, p, doc, pragmas))
 				continue;
 			seen[p] = 1; /* unless it changes the text, it has seen it */
 			if (pass->level == DF_LEVEL_FORMAT) {
@@ -435,7 +440,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			}
 			invalid = df_doc_invalid_after_reparse(doc);
 			if (check && invalid != (df_doc_validate(doc) != NULL))
-				check_failed(pass, "checking only what it parsed again");
+				check_failed(pass, "validating what was parsed again differs from validating all");
 			if (invalid ||
 			    (pass->level == DF_LEVEL_FORMAT &&
 			     !df_insts_same_dump(snap, nsnap, doc->nodes, doc->nnodes))) {
@@ -465,7 +470,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			}
 			pragmas = df_doc_file_pragmas_after_reparse(doc, pragmas);
 			if (check && pragmas != df_doc_file_pragmas(doc))
-				check_failed(pass, "looking for file pragmas in what it parsed again");
+				check_failed(pass, "file pragmas in what was parsed again differ from all");
 			/* a new text: every pass must see it, this one too unless
 			 * it checked that its output is a fixpoint of its own */
 			memset(seen, 0, np);
@@ -474,8 +479,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				check_settled(ctx, pass, &text);
 		}
 		for (settled = 1, p = 0; df_passes[p]; p++)
-			if (!seen[p] && ctx->enabled[p] && df_passes[p]->level <= ctx->level &&
-			    !(pragmas && df_pass_file_ignored(df_passes[p], doc)))
+			if (!seen[p] && runs(ctx, p, doc, pragmas))
 				settled = 0;
 	}
 	df_doc_free(doc);
