@@ -40,6 +40,13 @@ struct hist {
 	size_t tabs, other, nspaces, width[17];
 };
 
+/* The indents of a file's continuation lines: of those a run leaves as
+ * they are, of those it re-indents (and how many nodes those are). */
+struct hists {
+	struct hist fixed, moving;
+	size_t nmoving;
+};
+
 struct fmt {
 	struct df_ctx *ctx;
 	struct df_doc *doc;
@@ -47,10 +54,8 @@ struct fmt {
 	const char *unit;    /* continuation indent */
 	size_t unitlen;
 	int unit_open;       /* chosen from the file: not known before the end */
-	struct hist fixed, moving; /* indents of lines left as they are / re-indented */
-	size_t nmoving;      /* nodes to re-indent */
-	struct hist nfixed, nmoving_h; /* the histograms of the pass's output */
-	size_t nmoving2;
+	struct hists hin;    /* the file's */
+	struct hists hout;   /* its output's, as another run would count them */
 	int unsettled;       /* the output may change on another run */
 	signed char *verdict;/* per node: the analyse() verdict its indents counted with */
 	size_t *later;       /* nodes to re-indent once the unit is known */
@@ -646,24 +651,21 @@ static void unit_init(struct fmt *f)
 	f->unit = spaces;
 	f->unitlen = w;
 	f->unit_open = w == 4;
-	memset(&f->fixed, 0, sizeof(f->fixed));
-	memset(&f->moving, 0, sizeof(f->moving));
-	f->nmoving = 0;
+	memset(&f->hin, 0, sizeof(f->hin));
 }
 
 /* Count (one = 1) or take back (one = (size_t)-1) the continuation
  * indents of instruction node n into the histogram its verdict r (from
  * analyse(); 0 when the pass leaves it alone) puts it in. */
-static void hist_lines(struct hist *fixed, struct hist *moving, size_t *nmoving,
-		       const struct df_node *n, int r, size_t one)
+static void hist_lines(struct hists *hs, const struct df_node *n, int r, size_t one)
 {
-	struct hist *h = r > 0 ? moving : fixed;
+	struct hist *h = r > 0 ? &hs->moving : &hs->fixed;
 	size_t j;
 
 	if (n->nlines < 2 || n->inst->npieces < 2)
 		return;
 	if (r > 0)
-		*nmoving += one;
+		hs->nmoving += one;
 	for (j = 1; j < n->nlines; j++) {
 		const struct df_line *L = &n->lines[j];
 
@@ -675,22 +677,21 @@ static void hist_lines(struct hist *fixed, struct hist *moving, size_t *nmoving,
 static void hist_node(struct fmt *f, const struct df_node *n, int r)
 {
 	if (f->unit_open)
-		hist_lines(&f->fixed, &f->moving, &f->nmoving, n, r, 1);
+		hist_lines(&f->hin, n, r, 1);
 }
 
 /* The unit the histograms choose (*len as it was when they agree on none). */
-static const char *pick_unit(const struct hist *fixed, const struct hist *moving, size_t nmoving,
-			     const char *unit, size_t *len)
+static const char *pick_unit(const struct hists *hs, const char *unit, size_t *len)
 {
 	const char *u;
 	size_t w = *len;
 
-	if (!nmoving)
+	if (!hs->nmoving)
 		return unit;
-	if (fixed->tabs || fixed->nspaces || fixed->other)
-		u = hist_unit(fixed, &w);
+	if (hs->fixed.tabs || hs->fixed.nspaces || hs->fixed.other)
+		u = hist_unit(&hs->fixed, &w);
 	else
-		u = hist_unit(moving, &w);
+		u = hist_unit(&hs->moving, &w);
 	if (!u)
 		return unit;
 	*len = w;
@@ -700,7 +701,7 @@ static const char *pick_unit(const struct hist *fixed, const struct hist *moving
 static void choose_unit(struct fmt *f)
 {
 	if (f->unit_open)
-		f->unit = pick_unit(&f->fixed, &f->moving, f->nmoving, f->unit, &f->unitlen);
+		f->unit = pick_unit(&f->hin, f->unit, &f->unitlen);
 }
 
 /* ---- committing the changes ---- */
@@ -758,9 +759,8 @@ static void settle_check(struct fmt *f, const struct change *c, const struct df_
 	}
 	r = ign ? 0 : analyse(f, nw);
 	if (f->unit_open) {
-		hist_lines(&f->nfixed, &f->nmoving_h, &f->nmoving2, old, f->verdict[c->idx],
-			   (size_t)-1);
-		hist_lines(&f->nfixed, &f->nmoving_h, &f->nmoving2, nw, r, 1);
+		hist_lines(&f->hout, old, f->verdict[c->idx], (size_t)-1);
+		hist_lines(&f->hout, nw, r, 1);
 	}
 	/* only the keyword's case or the final newline changed: the blanks
 	 * were right already, and print the same again */
@@ -800,9 +800,7 @@ static int commit(struct fmt *f)
 
 	if (!f->nch)
 		return 0;
-	f->nfixed = f->fixed;
-	f->nmoving_h = f->moving;
-	f->nmoving2 = f->nmoving;
+	f->hout = f->hin;
 	copy = df_arena_dup(&doc->arena, f->batch.ptr, f->batch.len);
 	frag = df_doc_parse_in(doc, copy, f->batch.len);
 	if (frag->ndiags == 0 && frag->nnodes == f->nch) {
@@ -847,22 +845,30 @@ static void queue(struct fmt *f, size_t i, unsigned nblank)
 
 /* ---- the pass ---- */
 
+/* Length of a node's text without its line end (the \r\n run). */
+static size_t text_end(const struct df_node *n)
+{
+	size_t e = n->text.len;
+
+	while (e && (n->text.ptr[e - 1] == '\n' || n->text.ptr[e - 1] == '\r'))
+		e--;
+	return e;
+}
+
 /*
  * A one-line instruction the pass would print as it is: the keyword in upper
  * case at the start of the line, printable ASCII with single spaces, none at
- * the end or where JSON glues tokens together, one after each comma that
- * may be JSON's. A free segment there prints
- * as the one space it is, so analysing the node would change nothing; most
- * lines of most files are like this.
+ * the end or where JSON glues tokens together, one after each comma that may
+ * be JSON's. A free segment there prints as the one space it is, so
+ * analysing the node would change nothing; most lines of most files are
+ * like this.
  */
 static int plain_line(const struct fmt *f, const struct df_node *n)
 {
-	const unsigned char *p = (const unsigned char *)n->text.ptr, *e = p + n->text.len;
+	/* only the node's text: its line table and model stay out of the cache */
+	const unsigned char *p = (const unsigned char *)n->text.ptr, *e = p + text_end(n);
 	int kw = 1, bracket = 0;
 
-	/* only the node's text: its line table and model stay out of the cache */
-	while (e > p && (e[-1] == '\n' || e[-1] == '\r'))
-		e--;
 	if (n->nlines != 1 || e == p || e[-1] == ' ' || e[-1] == (unsigned char)f->esc ||
 	    (e - p >= 7 && memcmp(p, "ONBUILD", 7) == 0))
 		return 0;
@@ -943,13 +949,11 @@ static void format_line(struct fmt *f, size_t i)
 {
 	const struct df_node *n = &f->doc->nodes[i];
 	const unsigned char *t0 = (const unsigned char *)n->text.ptr;
-	size_t e0 = n->text.len;
+	size_t e0 = text_end(n);
 	const struct df_line *L;
 
 	/* most are as they should be: "#..." without blanks at the end, or
 	 * an empty line (seen from the text alone) */
-	while (e0 && (t0[e0 - 1] == '\n' || t0[e0 - 1] == '\r'))
-		e0--;
 	if (n->nlines == 1 && (e0 == 0 || (t0[0] == '#' && t0[e0 - 1] != ' ' && t0[e0 - 1] != '\t')))
 		return;
 	L = &n->lines[0];
@@ -1082,7 +1086,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 			/* another run starts from the default unit and the
 			 * output's histograms: it must choose this one */
 			size_t len = 4;
-			const char *u = pick_unit(&f.nfixed, &f.nmoving_h, f.nmoving2, spaces, &len);
+			const char *u = pick_unit(&f.hout, spaces, &len);
 
 			same = len == f.unitlen && memcmp(u, f.unit, len) == 0;
 		}
