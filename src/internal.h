@@ -84,6 +84,8 @@ struct df_memo {
 	unsigned long win_at;
 };
 struct df_memo *df_doc_memo(const struct df_doc *doc);
+/* Is s a (non-empty) run of decimal digits: a stage index, not a name? */
+int df_span_digits(struct df_span s);
 /* FNV-1a over a NUL-terminated string, continuing from h (start with
  * DF_HASH_INIT): the hash of the hash tables keyed by strings. */
 #define DF_HASH_INIT ((size_t)1469598103934665603u)

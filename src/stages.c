@@ -6,12 +6,8 @@
 int df_stage_find(const struct df_stage *st, size_t n, struct df_span ref)
 {
 	size_t i;
-	int all_digits = ref.len > 0;
 
-	for (i = 0; i < ref.len; i++)
-		if (ref.ptr[i] < '0' || ref.ptr[i] > '9')
-			all_digits = 0;
-	if (all_digits) {
+	if (df_span_digits(ref)) {
 		size_t k = 0;
 
 		for (i = 0; i < ref.len && k < 1000000; i++)
@@ -91,12 +87,9 @@ static void names_build(struct names *t, const struct df_stage *st, size_t ns)
 static int names_find(const struct names *t, const struct df_stage *st, size_t n,
 		      struct df_span ref)
 {
-	size_t h, i;
+	size_t h;
 
-	for (i = 0; i < ref.len; i++)
-		if (ref.ptr[i] < '0' || ref.ptr[i] > '9')
-			break;
-	if (ref.len && i == ref.len)
+	if (df_span_digits(ref))
 		return df_stage_find(st, n, ref); /* a number: no search */
 	for (h = name_hash(ref) & (t->cap - 1); t->slot[h]; h = (h + 1) & (t->cap - 1)) {
 		size_t k = t->slot[h] - 1;

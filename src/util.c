@@ -288,6 +288,16 @@ char *df_arena_dup(struct df_arena *a, const void *p, size_t n)
 
 /* ---- spans ---- */
 
+int df_span_digits(struct df_span s)
+{
+	size_t i;
+
+	for (i = 0; i < s.len; i++)
+		if (s.ptr[i] < '0' || s.ptr[i] > '9')
+			return 0;
+	return s.len > 0;
+}
+
 size_t df_hash_str(size_t h, const char *s)
 {
 	for (; *s; s++)

@@ -684,16 +684,6 @@ static void run_reads(struct state *st, const struct df_inst *inst, uint32_t lin
 	st->whole = had;
 }
 
-static int digits(struct df_span s)
-{
-	size_t i;
-
-	for (i = 0; i < s.len; i++)
-		if (s.ptr[i] < '0' || s.ptr[i] > '9')
-			return 0;
-	return s.len > 0;
-}
-
 /* Every instruction of every stage, in order. A stage starts with what its
  * FROM stage had: a RUN reads the context only once it was copied in. */
 static void collect(struct state *st)
@@ -710,7 +700,7 @@ static void collect(struct state *st)
 		/* FROM a stage by name (df_stages found it by hash; a number
 		 * is an image there, not a stage index) */
 		st->whole = 0;
-		if (stages[s].base >= 0 && !digits(stages[s].image))
+		if (stages[s].base >= 0 && !df_span_digits(stages[s].image))
 			st->whole = whole[stages[s].base];
 		for (i = stages[s].from; i < stages[s].end; i++) {
 			const struct df_node *n = &doc->nodes[i];

@@ -734,6 +734,8 @@ static void global_args(struct df_doc *doc, struct args *a)
 	}
 }
 
+/* The first of the stages before s named p[0, n) (a name only: FROM never
+ * takes a stage's index). */
 static int find_stage(const struct df_stage *st, size_t s, const char *p, size_t n)
 {
 	size_t i;
@@ -742,16 +744,6 @@ static int find_stage(const struct df_stage *st, size_t s, const char *p, size_t
 		if (st[i].name.len == n && n && df_mem_ieq(st[i].name.ptr, p, n))
 			return (int)i;
 	return -1;
-}
-
-static int all_digits(const char *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (p[i] < '0' || p[i] > '9')
-			return 0;
-	return 1;
 }
 
 int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_t s,
@@ -786,7 +778,7 @@ int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_
 		df_buf_release(&b);
 	}
 	/* df_stages found the stage an image names already (by hash) */
-	out->stage = text == out->word.ptr && !all_digits(text, len) ? (int)st[s].base
+	out->stage = text == out->word.ptr && !df_span_digits(out->word) ? (int)st[s].base
 								       : find_stage(st, s, text, len);
 	if (out->stage >= 0)
 		return 0;
