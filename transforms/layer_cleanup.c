@@ -161,6 +161,14 @@ struct one {
 
 /* ---------------------------------------------------------------- small helpers */
 
+/* An empty struct one: all but the 5 KB of notes, which are filled as they
+ * come. */
+static void one_clear(struct one *o)
+{
+	memset(o, 0, offsetof(struct one, notes));
+	o->nnotes = 0;
+}
+
 static size_t map_start(const struct df_inst *inst, size_t x)
 {
 	return df_inst_node_off(inst, inst->args_off + x);
@@ -879,10 +887,9 @@ static int apt_needs_lists(struct lc *lc, size_t idx)
 		return 0;
 	if (n->cmd != DF_CMD_RUN || inst->json || inst->nheredocs)
 		return mentions_apt(n);
-	if (!mentions_apt(n) && !df_mem_has(n->text.ptr, n->text.len, "apt"))
+	if (!df_mem_has(n->text.ptr, n->text.len, "apt")) /* all mentions_apt() looks for hold it */
 		return 0;
-	memset(&o, 0, offsetof(struct one, notes));
-	o.nnotes = 0;
+	one_clear(&o);
 	o.lc = lc;
 	o.inst = inst;
 	o.base = inst->rest.ptr;
@@ -1351,8 +1358,7 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 		df_arena_init(&o->scratch);
 		return 0;
 	}
-	memset(o, 0, offsetof(struct one, notes)); /* notes: filled as they come */
-	o->nnotes = 0;
+	one_clear(o);
 	df_arena_init(&o->scratch);
 	s = lc->stage[idx];
 	if (s < 0 || !lc->reach[s])
