@@ -172,6 +172,9 @@ struct df_doc {
 	size_t nnodes, cap;
 	char escape;             /* '\\' or '`' */
 	int has_bom;
+	int maybe_pragma;        /* the parse met a comment that may hold a
+				    pragma (its word after '#' starts with d or
+				    h); meaningful while edits == 0 */
 	struct df_diag *diags;   /* malloc'ed array of errors BuildKit would report */
 	size_t ndiags, diagcap;
 	struct df_arena arena;

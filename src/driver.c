@@ -282,6 +282,23 @@ static uint32_t *diff_lines_back(const char *old, size_t oldlen, const char *new
 	return map;
 }
 
+/* Lines in a parsed text: every physical line is a line of a node. */
+static size_t doc_lines(const struct df_doc *doc)
+{
+	const struct df_node *last = doc->nnodes ? &doc->nodes[doc->nnodes - 1] : NULL;
+
+	return last ? last->line + last->nlines - 1 : 0;
+}
+
+/* The input line of line (1-based) of the current text, by the map orig
+ * (norig entries; NULL: the text is the input). Past the end: the last. */
+static uint32_t to_input(const uint32_t *orig, size_t norig, uint32_t line)
+{
+	if (line > norig)
+		line = (uint32_t)norig;
+	return orig ? orig[line - 1] : line;
+}
+
 static void check_failed(const struct df_pass *pass, const char *what)
 {
 	fprintf(stderr, "dfix: internal error: pass %s: %s\n", pass->id, what);
@@ -321,6 +338,26 @@ static void check_settled(struct df_ctx *ctx, const struct df_pass *pass, const 
 	df_doc_free(again);
 }
 
+/* Give up the texts of held[] that doc no longer points into; the first
+ * goes to *spare when that has none. */
+static void release_unheld(const struct df_doc *doc, struct df_buf *held, size_t *nheld,
+			   struct df_buf *spare)
+{
+	size_t k, m = 0;
+
+	for (k = 0; k < *nheld; k++) {
+		if (df_doc_holds(doc, held[k].ptr)) {
+			held[m++] = held[k];
+		} else if (!spare->ptr) {
+			*spare = held[k];
+			df_buf_reset(spare);
+		} else {
+			df_buf_release(&held[k]);
+		}
+	}
+	*nheld = m;
+}
+
 /* Does pass p run on doc: enabled, at the level, not off by a file pragma
  * (pragmas: df_doc_file_pragmas(doc))? */
 static int runs(const struct df_ctx *ctx, size_t p, const struct df_doc *doc, int pragmas)
@@ -335,6 +372,8 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	   const char **why)
 {
 	struct df_buf cur = DF_BUF_INIT, next = DF_BUF_INIT;
+	struct df_buf held[DF_TEXTS];      /* earlier texts doc still points into */
+	size_t nheld = 0;
 	struct df_span text;
 	const struct df_inst **snap = NULL; /* the instructions before a format pass */
 	size_t nsnap = 0, snapcap = 0;
@@ -369,10 +408,11 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		df_buf_release(&cur);
 		return -1;
 	}
-	norig = count_lines(src, len) + 2;
-	orig = df_xmalloc(norig * sizeof(*orig));
-	for (k = 0; k < norig; k++)
-		orig[k] = (uint32_t)k + 1;
+	/* no pass changed the text yet: lines map to themselves (orig NULL) */
+	orig = NULL;
+	norig = doc_lines(doc) + 2;
+	if (check && norig != count_lines(src, len) + 2)
+		check_failed(df_passes[0], "the parse does not count the input's lines");
 
 	/* `doc` always holds the parse of `cur`. */
 	pragmas = df_doc_file_pragmas(doc);
@@ -411,7 +451,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				uint32_t line = ctx->findings[k].line;
 
 				if (line >= 1)
-					ctx->findings[k].line = orig[(line <= norig ? line : norig) - 1];
+					ctx->findings[k].line = to_input(orig, norig, line);
 			}
 			if (n <= 0) {
 				if (doc->edits != edits) {
@@ -419,6 +459,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 					df_doc_free(doc);
 					df_ctx_drop_findings(ctx, keep);
 					doc = df_doc_parse(text.ptr, text.len);
+					release_unheld(doc, held, &nheld, &next);
 				}
 				continue;
 			}
@@ -428,6 +469,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				df_doc_free(doc);
 				df_ctx_drop_findings(ctx, keep);
 				doc = df_doc_parse(text.ptr, text.len);
+				release_unheld(doc, held, &nheld, &next);
 				continue;
 			}
 			/* doc becomes the parse of next; map: its lines to cur's */
@@ -450,24 +492,24 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				free(map);
 				df_ctx_drop_findings(ctx, keep);
 				doc = df_doc_parse(text.ptr, text.len);
+				release_unheld(doc, held, &nheld, &next);
 				continue;
 			}
 			/* the lines of next now map to the input */
 			if (!map)
 				map = diff_lines_back(text.ptr, text.len, next.ptr, next.len, &nmap);
 			for (k = 0; k < nmap; k++)
-				map[k] = orig[(map[k] >= 1 && map[k] <= norig ? map[k] : norig) - 1];
+				map[k] = to_input(orig, norig, map[k] >= 1 ? map[k] : norig);
 			free(orig);
 			orig = map;
 			norig = nmap;
-			{
-				struct df_buf t = cur;
-
-				cur = next;
-				next = t; /* empty the first time: the input is not ours */
-				text.ptr = cur.ptr;
-				text.len = cur.len;
-			}
+			if (cur.ptr) /* (the input is not ours) */
+				held[nheld++] = cur;
+			cur = next;
+			df_buf_init(&next);
+			text.ptr = cur.ptr;
+			text.len = cur.len;
+			release_unheld(doc, held, &nheld, &next);
 			pragmas = df_doc_file_pragmas_after_reparse(doc, pragmas);
 			if (check && pragmas != df_doc_file_pragmas(doc))
 				check_failed(pass, "file pragmas in what was parsed again differ from all");
@@ -498,6 +540,8 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	free(orig);
 	df_buf_release(&cur);
 	df_buf_release(&next);
+	while (nheld)
+		df_buf_release(&held[--nheld]);
 	free(snap);
 	free(seen);
 	return rc;

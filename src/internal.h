@@ -71,6 +71,10 @@ int df_doc_file_pragmas_after_reparse(const struct df_doc *doc, int before);
 int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b);
 /* The memo of a document (allocated on first use; df_doc_free frees it).
  * An entry is valid while its stamp is doc->edits + 1. */
+/* df_doc_reparse keeps at most this many texts in use: past that, it moves
+ * the nodes of the middle ones into the new text. */
+#define DF_TEXTS 4
+
 struct df_memo {
 	unsigned long stages_at;
 	struct df_stage *stages;
@@ -82,8 +86,22 @@ struct df_memo {
 	size_t *win;             /* the nodes df_doc_reparse parsed again: pairs */
 	size_t nwin, wincap;     /* [first, end); valid while win_at == edits + 1 */
 	unsigned long win_at;
+	/* the texts the nodes' spans point into (df_doc_reparse leaves a node
+	 * it did not parse again where it was): the first the document was
+	 * parsed from, then texts it was re-parsed into; doc->src is the last.
+	 * None listed: only doc->src. refs: nodes in it after the last
+	 * re-parse. */
+	struct df_text {
+		const char *ptr;
+		size_t len, refs;
+	} texts[DF_TEXTS];
+	size_t ntexts;
+	const char *last_end;    /* end of the last node's text (NULL: of doc->src) */
 };
 struct df_memo *df_doc_memo(const struct df_doc *doc);
+/* Do doc's nodes point into the text that starts at p (a text it was parsed
+ * or re-parsed from)? The caller keeps such a text alive. */
+int df_doc_holds(const struct df_doc *doc, const char *p);
 /* Is s a (non-empty) run of decimal digits: a stage index, not a name? */
 int df_span_digits(struct df_span s);
 /* FNV-1a over a NUL-terminated string, continuing from h (start with

@@ -364,6 +364,12 @@ static void parse_lines(struct parser *ps)
 		startline = ++ps->lineno;
 		ps->open = 0;
 		if (a < b && s[a] == '#') {
+			size_t w = a + 1;
+
+			while (w < b && (s[w] == ' ' || s[w] == '\t'))
+				w++;
+			if (w < b && (s[w] == 'd' || s[w] == 'h'))
+				ps->doc->maybe_pragma = 1;
 			push_line(ps, node_start, &l, DF_LINE_OTHER, a - l.start, b, b);
 			n = new_node(ps, is_dir > 0 ? DF_DIRECTIVE : is_dir < 0 ? DF_ERROR : DF_COMMENT,
 				     node_start, l.end, startline);
@@ -565,9 +571,11 @@ static int ends_nl(const struct df_node *n)
 static uint32_t inserted_line(const struct df_node *edited, size_t n, size_t i, uint32_t last,
 			      size_t *next);
 
+static int text_of(const struct df_memo *m, const struct df_span *t);
+
 static void map_window(const struct df_doc *doc, const char *text, const struct df_node *edited,
-		       size_t nedited, const size_t *offs, size_t i, size_t start, const char *os,
-		       const char *oe, uint32_t *map, uint32_t *last)
+		       size_t nedited, const size_t *offs, size_t i, size_t start,
+		       const struct df_memo *memo, uint32_t *map, uint32_t *last)
 {
 	size_t k, e = i, c = 0, next = 0;
 
@@ -587,7 +595,7 @@ static void map_window(const struct df_doc *doc, const char *text, const struct 
 			ed = &edited[e];
 			if (!ed->line) {
 				old = inserted_line(edited, nedited, e, *last, &next);
-			} else if (ed->text.ptr >= os && ed->text.ptr < oe) {
+			} else if (text_of(memo, &ed->text) >= 0) {
 				while (c < ed->nlines && ed->lines[c].off < at - offs[e])
 					c++;
 				old = ed->line + (uint32_t)c;
@@ -630,6 +638,31 @@ static uint32_t inserted_line(const struct df_node *edited, size_t n, size_t i, 
 	return *next < n ? edited[*next].line : last;
 }
 
+/* Which of the listed texts holds t (its index), or -1 (the arena: a pass
+ * made it). */
+static int text_of(const struct df_memo *m, const struct df_span *t)
+{
+	size_t k;
+
+	for (k = m->ntexts; k-- > 0;)
+		if (t->ptr >= m->texts[k].ptr && t->ptr + t->len <= m->texts[k].ptr + m->texts[k].len)
+			return (int)k;
+	return -1;
+}
+
+int df_doc_holds(const struct df_doc *doc, const char *p)
+{
+	const struct df_memo *m = doc->memo;
+	size_t k;
+
+	if (!m || !m->ntexts)
+		return p == doc->src.ptr;
+	for (k = 0; k < m->ntexts; k++)
+		if (m->texts[k].ptr == p)
+			return 1;
+	return 0;
+}
+
 static void add_window(struct df_memo *memo, size_t first, size_t end)
 {
 	if (memo->nwin + 2 > memo->wincap) {
@@ -643,14 +676,20 @@ static void add_window(struct df_memo *memo, size_t first, size_t end)
 /*
  * A pass edited doc, a parse of doc->src, and text is its print. Turn doc
  * into the parse of text without parsing it all: a node the pass left alone
- * (its text still in doc->src) parses the same wherever it now stands, as
- * long as the parser reaches it in the same state. Everything between the
- * nodes left alone is parsed again. The parser's state between two nodes is
- * the escape character and whether parser directives may still follow; a
- * node that ends mid-continuation (only the last one of a file can) or
- * without a newline joins what follows it, so it is parsed again when
- * anything does. Returns 0, or -1 when only a whole parse will do (doc is
- * then in an unspecified state and must be freed).
+ * (its text still in a text the document was parsed from) parses the same
+ * wherever it now stands, as long as the parser reaches it in the same
+ * state. Everything between the nodes left alone is parsed again. The
+ * parser's state between two nodes is the escape character and whether
+ * parser directives may still follow; a node that ends mid-continuation
+ * (only the last one of a file can) or without a newline joins what
+ * follows it, so it is parsed again when anything does. Returns 0, or -1
+ * when only a whole parse will do (doc is then in an unspecified state and
+ * must be freed).
+ *
+ * A node left alone keeps its spans where they are: in the text it was
+ * parsed from (memo->texts), which the caller keeps alive while
+ * df_doc_holds() says so. Only when more than DF_TEXTS texts would be in
+ * use are the nodes of all but the first moved into the new one.
  *
  * *oldline (malloc'ed, *nold entries) gets, for each line of text, the line
  * of the old text it comes from: the same line for a node left alone, the
@@ -660,18 +699,20 @@ static void add_window(struct df_memo *memo, size_t first, size_t end)
 int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **oldline,
 		   size_t *nold)
 {
-	const char *os = doc->src.ptr, *oe = doc->src.ptr + doc->src.len;
+	const char *os = doc->src.ptr;
 	struct df_node *edited = doc->nodes;
 	size_t n = doc->nnodes, i, j, off, pend, total = 0;
 	unsigned char *dirty;
+	signed char *tix;                  /* per node: index of its text, -1: none */
 	size_t *offs;
 	uint32_t lineno = 0;
 	char escape = doc->escape;
 	struct parser ps;
 	uint32_t *map = NULL, last = 1;
-	size_t nl = 1, e, ecap, next_old = 0;
-	struct df_memo *memo;
-	int rc = 0;
+	size_t nl = 1, e, ecap, next_old = 0, k, nt;
+	struct df_memo *memo = df_doc_memo(doc);
+	const char *last_end;
+	int rc = 0, compact;
 
 	for (i = 0; i < n; i++) {
 		total += edited[i].text.len;
@@ -679,24 +720,38 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	}
 	if (total != len)
 		return -1;
+	if (!memo->ntexts) {
+		memo->texts[0].ptr = doc->src.ptr;
+		memo->texts[0].len = doc->src.len;
+		memo->ntexts = 1;
+	}
+	last_end = memo->last_end ? memo->last_end : doc->src.ptr + doc->src.len;
+	/* one more text would be too many: move the nodes of all but the
+	 * first into the new one */
+	compact = memo->ntexts + 1 > DF_TEXTS;
+	for (k = 0; k < memo->ntexts; k++)
+		memo->texts[k].refs = 0;
 	map = df_xmalloc(nl * sizeof(*map));
 	dirty = df_xmalloc(n + 1);
+	tix = df_xmalloc(n + 1);
 	offs = df_xmalloc((n + 1) * sizeof(*offs));
 	for (i = off = 0; i < n; i++) {
 		const struct df_node *nd = &edited[i];
-		int clean = nd->text.ptr >= os && nd->text.ptr + nd->text.len <= oe;
+		int t = text_of(memo, &nd->text), clean = t >= 0;
 
 		/* a file's last node may end mid-continuation or without newline */
-		if (clean && i + 1 < n && (nd->text.ptr + nd->text.len == oe || !ends_nl(nd)))
+		if (clean && i + 1 < n && (nd->text.ptr + nd->text.len == last_end || !ends_nl(nd)))
 			clean = 0;
 		dirty[i] = clean ? 0 : whole_node(nd, i + 1 == n) ? 2 : 1;
+		tix[i] = (signed char)t;
 		offs[i] = off;
 		off += nd->text.len;
 	}
 	offs[n] = off;
 	/* Directives: the nodes up to the first instruction or blank line
-	 * decide them. Unless those are what they were, parse from the start
-	 * of the file to the first such node left alone. */
+	 * decide them. Unless those are what they were (where they were in
+	 * the old text), parse from the start of the file to the first such
+	 * node left alone. */
 	for (i = 0; i < n; i++) {
 		if (dirty[i] || edited[i].text.ptr != os + offs[i])
 			break;
@@ -723,7 +778,6 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	ps.len = len;
 	/* the new list goes to the array the last re-parse left over (a large
 	 * array is fresh memory each time otherwise) */
-	memo = df_doc_memo(doc);
 	memo->nwin = 0;
 	memo->win_at = 0;
 	ecap = doc->cap;
@@ -736,7 +790,6 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	doc->edits++; /* node indices and spans move */
 	for (i = 0; i < n && rc == 0;) {
 		struct df_node *nd;
-		ptrdiff_t d;
 		size_t start;
 
 		if (dirty[i] != 1) {
@@ -746,10 +799,17 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			}
 			nd = &doc->nodes[doc->nnodes++];
 			*nd = edited[i];
-			d = (text + offs[i]) - nd->text.ptr;
-			if (nd->inst)
-				rebase_inst(nd->inst, nd->text.ptr, nd->text.ptr + nd->text.len, d);
-			nd->text.ptr += d;
+			if (dirty[i] == 2 || (compact && tix[i] > 0)) {
+				/* into the new text: a node the pass made (in the
+				 * arena), or one of a text given up */
+				ptrdiff_t d = (text + offs[i]) - nd->text.ptr;
+
+				if (nd->inst)
+					rebase_inst(nd->inst, nd->text.ptr, nd->text.ptr + nd->text.len, d);
+				nd->text.ptr += d;
+			} else {
+				memo->texts[tix[i]].refs++;
+			}
 			if (lineno + nd->nlines >= nl) {
 				rc = -1;
 				break;
@@ -799,7 +859,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 		if (rc == 0 && ps.lineno >= nl)
 			rc = -1;
 		if (rc == 0)
-			map_window(doc, text, edited, n, offs, i, start, os, oe, map, &last);
+			map_window(doc, text, edited, n, offs, i, start, memo, map, &last);
 		add_window(memo, start, doc->nnodes);
 		lineno = ps.lineno;
 		i = j;
@@ -808,7 +868,19 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	memo->spare = edited;
 	memo->sparecap = ecap;
 	free(dirty);
+	free(tix);
 	free(offs);
+	/* the texts still in use, then the new one */
+	for (k = nt = 0; k < memo->ntexts; k++)
+		if (memo->texts[k].refs)
+			memo->texts[nt++] = memo->texts[k];
+	memo->texts[nt].ptr = text;
+	memo->texts[nt].len = len;
+	memo->texts[nt].refs = 0;
+	memo->ntexts = nt + 1;
+	memo->last_end = doc->nnodes ? doc->nodes[doc->nnodes - 1].text.ptr +
+					       doc->nodes[doc->nnodes - 1].text.len
+				     : NULL;
 	if (rc == 0) {
 		memo->win_at = doc->edits + 1;
 		map[lineno] = last; /* a position just past the end */
@@ -826,7 +898,9 @@ struct side {
 	const char *lo, *hi;
 };
 
-/* Same bytes, and at the same place when either points into its input. */
+/* Same bytes, and at the same place when either points into its node's
+ * text (a node's spans stay in the text it was parsed from: the nodes of
+ * two parses of the same text may point into different copies of it). */
 static int span_same_at(struct df_span a, struct df_span b, struct side sa, struct side sb)
 {
 	int ina = a.ptr >= sa.lo && a.ptr <= sa.hi, inb = b.ptr >= sb.lo && b.ptr <= sb.hi;
@@ -884,8 +958,7 @@ static int lines_same(const struct df_line *a, const struct df_line *b, size_t n
 
 int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b)
 {
-	struct side sa = { a->src.ptr, a->src.ptr + a->src.len };
-	struct side sb = { b->src.ptr, b->src.ptr + b->src.len };
+	struct side sa, sb;
 	size_t i;
 
 	if (a->escape != b->escape || a->has_bom != b->has_bom || a->ndiags != b->ndiags ||
@@ -902,9 +975,14 @@ int df_doc_same_tree(const struct df_doc *a, const struct df_doc *b)
 		    x->line != y->line || x->nlines != y->nlines ||
 		    x->error_col != y->error_col || !x->error != !y->error ||
 		    (x->error && strcmp(x->error, y->error) != 0) ||
-		    !span_same_at(x->text, y->text, sa, sb) ||
-		    !lines_same(x->lines, y->lines, x->nlines) ||
-		    !inst_same_tree(x->inst, y->inst, sa, sb))
+		    x->text.len != y->text.len || memcmp(x->text.ptr, y->text.ptr, x->text.len) ||
+		    !lines_same(x->lines, y->lines, x->nlines))
+			return 0;
+		sa.lo = x->text.ptr;
+		sa.hi = x->text.ptr + x->text.len;
+		sb.lo = y->text.ptr;
+		sb.hi = y->text.ptr + y->text.len;
+		if (!inst_same_tree(x->inst, y->inst, sa, sb))
 			return 0;
 	}
 	return 1;

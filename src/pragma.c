@@ -170,6 +170,8 @@ int df_doc_file_pragmas(const struct df_doc *doc)
 {
 	size_t i;
 
+	if (doc->edits == 0 && !doc->maybe_pragma)
+		return 0; /* as parsed, and no comment of the kind */
 	for (i = 0; i < doc->nnodes; i++)
 		if (file_pragma(&doc->nodes[i]))
 			return 1;

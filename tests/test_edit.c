@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -272,8 +273,13 @@ static void test_reparse_replace(void **state)
 	(void)state;
 	assert_int_equal(df_doc_replace(doc, 1, L("RUN b \\\n    && e\n")), 0);
 	assert_int_equal(reparse_check(doc, &t1, &map, &nmap), 0);
-	assert_ptr_equal(doc->src.ptr, t1.ptr); /* every node points into the print */
-	assert_ptr_equal(doc->nodes[3].text.ptr, t1.ptr + t1.len - 6);
+	assert_ptr_equal(doc->src.ptr, t1.ptr);
+	/* what was parsed again points into the print, a node left alone
+	 * where it was */
+	assert_ptr_equal(doc->nodes[1].text.ptr, t1.ptr + 7);
+	assert_ptr_equal(doc->nodes[3].text.ptr, src + sizeof(src) - 1 - 6);
+	assert_true(df_doc_holds(doc, src));
+	assert_true(df_doc_holds(doc, t1.ptr));
 	assert_int_equal(doc->nodes[3].line, 5);
 	/* lines 1..5 and one past the end, back to lines of src */
 	assert_int_equal(nmap, 6);
@@ -283,7 +289,7 @@ static void test_reparse_replace(void **state)
 	assert_int_equal(map[3], 3);
 	assert_int_equal(map[4], 4);
 	free(map);
-	/* a second edit on the re-parsed tree: the old print may go */
+	/* a second edit on the re-parsed tree */
 	df_doc_remove(doc, 2, 1);
 	assert_int_equal(df_doc_insert(doc, 1, L("WORKDIR /w\n")), 0);
 	assert_int_equal(reparse_check(doc, &t2, &map, &nmap), 0);
@@ -295,14 +301,63 @@ static void test_reparse_replace(void **state)
 	assert_int_equal(map[3], 3);
 	assert_int_equal(map[4], 5);
 	free(map);
+	/* RUN b && e is still in the first print, FROM a and RUN d in src */
+	assert_true(df_doc_holds(doc, src));
+	assert_true(df_doc_holds(doc, t1.ptr));
+	assert_true(df_doc_holds(doc, t2.ptr));
+	assert_ptr_equal(doc->nodes[2].text.ptr, t1.ptr + 7);
+	/* the edit that rewrites it lets the first print go */
+	assert_int_equal(df_doc_replace(doc, 2, L("RUN b\n")), 0);
 	df_buf_release(&t1);
-	df_buf_reset(&t1);
-	df_doc_print(doc, &t1);
-	assert_int_equal(t1.len, t2.len);
-	assert_memory_equal(t1.ptr, "FROM a\nWORKDIR /w\nRUN b \\\n    && e\nRUN d\n", t1.len);
+	assert_int_equal(reparse_check(doc, &t1, NULL, NULL), 0);
+	assert_true(df_doc_holds(doc, src));
+	assert_true(df_doc_holds(doc, t2.ptr));
+	assert_true(df_doc_holds(doc, t1.ptr)); /* the new print */
+	assert_memory_equal(t1.ptr, "FROM a\nWORKDIR /w\nRUN b\nRUN d\n", t1.len);
 	df_doc_free(doc);
 	df_buf_release(&t1);
 	df_buf_release(&t2);
+}
+
+/* Each re-parse leaves what it did not parse again in the text it was in;
+ * past DF_TEXTS texts in use, all but the first are moved into the new one. */
+static void test_reparse_texts(void **state)
+{
+	static const char src[] = "FROM a\nRUN 0\nRUN 1\nRUN 2\nRUN 3\nRUN 4\nRUN 5\n";
+	struct df_buf t[8];
+	struct df_doc *doc = PARSE(src);
+	size_t k, e, i, held;
+
+	(void)state;
+	for (k = 0; k < 8; k++)
+		df_buf_init(&t[k]);
+	for (k = 0; k < 6; k++) {
+		char run[16];
+
+		snprintf(run, sizeof(run), "RUN %zu %zu\n", k, k);
+		assert_int_equal(df_doc_replace(doc, k + 1, run, strlen(run)), 0);
+		assert_int_equal(reparse_check(doc, &t[k], NULL, NULL), 0);
+		assert_true(df_doc_holds(doc, src)); /* FROM a never moves */
+		assert_ptr_equal(doc->nodes[0].text.ptr, src);
+		for (e = held = 0; e <= k; e++)
+			held += df_doc_holds(doc, t[e].ptr) != 0;
+		/* src, the new print, and the prints of the RUNs rewritten
+		 * before: at most DF_TEXTS */
+		assert_true(held + 1 <= DF_TEXTS);
+		assert_true(df_doc_holds(doc, t[k].ptr));
+		for (e = 0; e < k; e++)
+			if (!df_doc_holds(doc, t[e].ptr)) /* no node points there */
+				for (i = 0; i < doc->nnodes; i++)
+					assert_false(doc->nodes[i].text.ptr >= t[e].ptr &&
+						     doc->nodes[i].text.ptr < t[e].ptr + t[e].len);
+	}
+	df_buf_reset(&t[6]);
+	df_doc_print(doc, &t[6]);
+	assert_memory_equal(t[6].ptr, "FROM a\nRUN 0 0\nRUN 1 1\nRUN 2 2\nRUN 3 3\nRUN 4 4\nRUN 5 5\n",
+			    t[6].len);
+	df_doc_free(doc);
+	for (k = 0; k < 7; k++)
+		df_buf_release(&t[k]);
 }
 
 static void test_reparse_context(void **state)
@@ -401,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_reparse_replace),
 		cmocka_unit_test(test_reparse_context),
+		cmocka_unit_test(test_reparse_texts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
