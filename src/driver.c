@@ -315,6 +315,8 @@ static void check_reparse(const struct df_pass *pass, const struct df_doc *doc,
 
 	if (!df_doc_same_tree(doc, full))
 		check_failed(pass, "the re-parsed tree differs from a whole parse");
+	if (!df_stages_same_as_found(doc))
+		check_failed(pass, "the stages kept through the re-parse differ from those found again");
 	df_doc_free(full);
 }
 

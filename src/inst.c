@@ -723,15 +723,16 @@ static void find_heredocs(struct df_arena *a, struct df_inst *inst, struct df_sp
 	struct spans words = { 0 };
 	struct df_heredoc *hd;
 	size_t i, nh = 0;
+	const char *p = line.ptr, *e = line.ptr + line.len;
 
 	if (t->cmd != DF_CMD_RUN && t->cmd != DF_CMD_COPY && t->cmd != DF_CMD_ADD)
 		return;
 	if (t->json)
 		return;
-	for (i = 0; i + 1 < line.len; i++)
-		if (line.ptr[i] == '<' && line.ptr[i + 1] == '<')
-			break;
-	if (i + 1 >= line.len)
+	/* no "<<": no heredoc */
+	while ((p = memchr(p, '<', (size_t)(e - p))) != NULL && p + 1 < e && p[1] != '<')
+		p++;
+	if (!p || p + 1 >= e)
 		return;
 	if (shell_words(a, line.ptr, line.len, &words) < 0)
 		return;

@@ -79,6 +79,8 @@ struct df_memo {
 	unsigned long stages_at;
 	struct df_stage *stages;
 	size_t nstages;
+	const struct df_inst **rel; /* what df_stages read, in order: the FROMs, and */
+	size_t nrel, relcap;        /* COPY/ADD/RUN with flags (df_stage_relevant) */
 	unsigned long dev_at;
 	int dev;
 	struct df_node *spare;   /* df_doc_reparse's other node array, reused */
@@ -99,6 +101,27 @@ struct df_memo {
 	const char *last_end;    /* end of the last node's text (NULL: of doc->src) */
 };
 struct df_memo *df_doc_memo(const struct df_doc *doc);
+/* Is the node one df_stages reads: a FROM, or a COPY/ADD/RUN with flags
+ * (--from, --mount)? */
+static inline int df_stage_relevant(const struct df_node *nd)
+{
+	return nd->kind == DF_INSTRUCTION && nd->inst &&
+	       (nd->cmd == DF_CMD_FROM ||
+		(nd->nflags && (nd->cmd == DF_CMD_COPY || nd->cmd == DF_CMD_ADD ||
+				nd->cmd == DF_CMD_RUN)));
+}
+/* df_doc_reparse kept the stages' nodes: kept[] are the relevant nodes it
+ * left alone (model, new index), in order; fresh: it parsed a relevant
+ * node again or took one a pass made. When those are the nodes the stages
+ * were last found from (the same models in the same order, whatever was
+ * edited since), the stages stay valid with the new indices. */
+struct df_kept {
+	const struct df_inst *inst;
+	size_t idx;
+};
+void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept, int fresh);
+/* For checks: are the stages df_stages keeps those it would find again? */
+int df_stages_same_as_found(const struct df_doc *doc);
 /* Do doc's nodes point into the text that starts at p (a text it was parsed
  * or re-parsed from)? The caller keeps such a text alive. */
 int df_doc_holds(const struct df_doc *doc, const char *p);

@@ -448,6 +448,10 @@ static struct df_doc *parse_doc(const char *src, size_t len, char escape, int fr
 	doc->escape = escape;
 	df_arena_init(&doc->arena);
 	df_arena_expect(&doc->arena, 3 * len + 1024); /* lines, models: about 3 bytes a byte */
+	if (len >= 4096) { /* a node is some 70 bytes of a large file: grow the array less */
+		doc->cap = len / 64;
+		doc->nodes = df_xmalloc(doc->cap * sizeof(*doc->nodes));
+	}
 
 	memset(&ps, 0, sizeof(ps));
 	ps.doc = doc;
@@ -713,6 +717,11 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	struct df_memo *memo = df_doc_memo(doc);
 	const char *last_end;
 	int rc = 0, compact;
+	/* the stages df_stages found (maybe before the pass edited) stay valid
+	 * when the nodes it read are still there, left alone, in that order */
+	int track = memo->stages_at != 0, fresh = 0;
+	struct df_kept *kept = track ? df_xmalloc((memo->nrel + 1) * sizeof(*kept)) : NULL;
+	size_t nkept = 0;
 
 	for (i = 0; i < n; i++) {
 		total += edited[i].text.len;
@@ -799,6 +808,14 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			}
 			nd = &doc->nodes[doc->nnodes++];
 			*nd = edited[i];
+			if (track && df_stage_relevant(nd)) {
+				if (dirty[i] == 2 || nkept > memo->nrel) {
+					fresh = 1;
+				} else {
+					kept[nkept].inst = nd->inst;
+					kept[nkept++].idx = doc->nnodes - 1;
+				}
+			}
 			if (dirty[i] == 2 || (compact && tix[i] > 0)) {
 				/* into the new text: a node the pass made (in the
 				 * arena), or one of a text given up */
@@ -860,6 +877,8 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			rc = -1;
 		if (rc == 0)
 			map_window(doc, text, edited, n, offs, i, start, memo, map, &last);
+		for (k = start; track && !fresh && k < doc->nnodes; k++)
+			fresh = df_stage_relevant(&doc->nodes[k]);
 		add_window(memo, start, doc->nnodes);
 		lineno = ps.lineno;
 		i = j;
@@ -881,6 +900,9 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	memo->last_end = doc->nnodes ? doc->nodes[doc->nnodes - 1].text.ptr +
 					       doc->nodes[doc->nnodes - 1].text.len
 				     : NULL;
+	if (track && rc == 0)
+		df_stages_reparsed(doc, kept, nkept, fresh);
+	free(kept);
 	if (rc == 0) {
 		memo->win_at = doc->edits + 1;
 		map[lineno] = last; /* a position just past the end */
@@ -1003,6 +1025,7 @@ void df_doc_free(struct df_doc *doc)
 		return;
 	if (doc->memo) {
 		free(doc->memo->stages);
+		free(doc->memo->rel);
 		free(doc->memo->spare);
 		free(doc->memo->win);
 		free(doc->memo);

@@ -118,7 +118,11 @@ static void add_edge(struct edge **e, size_t *n, size_t *cap, size_t a, size_t b
 	(*n)++;
 }
 
-static struct df_stage *compute(const struct df_doc *doc, size_t *n);
+
+static size_t relevant(const struct df_doc *doc, const struct df_inst ***rel, size_t *relcap,
+		       size_t **at);
+static struct df_stage *compute(const struct df_doc *doc, const struct df_inst **rel,
+				const size_t *at, size_t nrel, size_t *n);
 
 /* Every pass asks, most of them each round: keep the answer until the next
  * edit, and give each caller its own copy. */
@@ -128,9 +132,14 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 	struct df_stage *st;
 
 	if (m->stages_at != doc->edits + 1) {
+		size_t *at;
+
+		/* what it reads is kept for df_stages_reparsed */
+		m->nrel = relevant(doc, &m->rel, &m->relcap, &at);
 		free(m->stages);
-		m->stages = compute(doc, &m->nstages);
+		m->stages = compute(doc, m->rel, at, m->nrel, &m->nstages);
 		m->stages_at = doc->edits + 1;
+		free(at);
 	}
 	*n = m->nstages;
 	st = df_xmalloc((m->nstages + 1) * sizeof(*st));
@@ -139,28 +148,116 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 	return st;
 }
 
-static struct df_stage *compute(const struct df_doc *doc, size_t *n)
+void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept, int fresh)
+{
+	struct df_memo *m = doc->memo;
+	size_t i, s = 0;
+
+	if (fresh || !m || nkept != m->nrel)
+		return;
+	for (i = 0; i < nkept; i++)
+		if (kept[i].inst != m->rel[i])
+			return;
+	/* the same FROMs and flags in the same order: only indices moved */
+	for (i = 0; i < nkept; i++) {
+		const struct df_inst *inst = kept[i].inst;
+
+		if (inst->cmd != DF_CMD_FROM)
+			continue;
+		m->stages[s].from = kept[i].idx;
+		/* the spans again: a re-parse may have moved a model's */
+		if (inst->nargs)
+			m->stages[s].image = inst->args[0];
+		if (inst->nargs == 3)
+			m->stages[s].name = inst->args[2];
+		if (s)
+			m->stages[s - 1].end = kept[i].idx;
+		s++;
+	}
+	if (s)
+		m->stages[s - 1].end = doc->nnodes;
+	m->stages_at = doc->edits + 1;
+}
+
+int df_stages_same_as_found(const struct df_doc *doc)
+{
+	const struct df_memo *m = doc->memo;
+	struct df_stage *st;
+	size_t n, i;
+	int same;
+
+	if (!m || m->stages_at != doc->edits + 1)
+		return 1; /* none kept */
+	{
+		const struct df_inst **rel = NULL;
+		size_t *at, cap = 0, nrel = relevant(doc, &rel, &cap, &at);
+
+		st = compute(doc, rel, at, nrel, &n);
+		free(rel);
+		free(at);
+	}
+	same = n == m->nstages;
+	for (i = 0; same && i < n; i++) {
+		const struct df_stage *a = &st[i], *b = &m->stages[i];
+
+		same = a->from == b->from && a->end == b->end && a->image.ptr == b->image.ptr &&
+		       a->image.len == b->image.len && a->name.ptr == b->name.ptr &&
+		       a->name.len == b->name.len && a->is_final == b->is_final &&
+		       a->reaches_final == b->reaches_final &&
+		       a->only_copied_from == b->only_copied_from && a->base == b->base;
+	}
+	free(st);
+	return same;
+}
+
+/* The nodes df_stages reads (df_stage_relevant): models into rel (*relcap
+ * entries, grown as needed), node indices into *at (malloc'ed here), in
+ * order; returns how many. */
+static size_t relevant(const struct df_doc *doc, const struct df_inst ***rel, size_t *relcap,
+		       size_t **at)
+{
+	size_t i, n = 0;
+
+	*at = df_xmalloc((*relcap + 1) * sizeof(**at));
+
+	for (i = 0; i < doc->nnodes; i++) {
+		if (!df_stage_relevant(&doc->nodes[i]))
+			continue;
+		if (n == *relcap) {
+			*relcap = *relcap ? *relcap * 2 : 64;
+			*rel = df_xrealloc(*rel, *relcap * sizeof(**rel));
+			*at = df_xrealloc(*at, *relcap * sizeof(**at));
+		}
+		(*rel)[n] = doc->nodes[i].inst;
+		(*at)[n++] = i;
+	}
+	return n;
+}
+
+/* The stages, from the relevant nodes rel[0..nrel) at node indices at[]. */
+static struct df_stage *compute(const struct df_doc *doc, const struct df_inst **rel,
+				const size_t *at, size_t nrel, size_t *n)
 {
 	struct df_stage *st = NULL;
 	struct edge *e = NULL;
-	size_t ns = 0, cap = 0, ne = 0, ecap = 0, i, s, k;
+	size_t ns = 0, cap = 0, ne = 0, ecap = 0, s, k;
 	unsigned char *copied, *other;
 	struct names names;
 	int changed;
 
-	for (i = 0; i < doc->nnodes; i++) {
-		const struct df_inst *inst = doc->nodes[i].inst;
+	for (k = 0; k < nrel; k++) {
+		const struct df_inst *inst = rel[k];
 
-		if (doc->nodes[i].kind != DF_INSTRUCTION || doc->nodes[i].cmd != DF_CMD_FROM || !inst)
+		if (inst->cmd != DF_CMD_FROM)
 			continue;
 		if (ns == cap) {
 			cap = cap ? cap * 2 : 4;
 			st = df_xrealloc(st, cap * sizeof(*st));
 		}
 		memset(&st[ns], 0, sizeof(st[ns]));
-		st[ns].from = i;
+		st[ns].from = at[k];
 		if (ns)
-			st[ns - 1].end = i;
+			st[ns - 1].end = at[k];
 		if (inst->nargs)
 			st[ns].image = inst->args[0];
 		if (inst->nargs == 3)
@@ -173,38 +270,37 @@ static struct df_stage *compute(const struct df_doc *doc, size_t *n)
 	st[ns - 1].end = doc->nnodes;
 	st[ns - 1].is_final = 1;
 	names_build(&names, st, ns);
-	for (s = 0; s < ns; s++) {
-		int b = names_find(&names, st, s, st[s].image);
+	/* each stage's FROM, then its COPY --from and RUN --mount from= */
+	for (k = 0, s = (size_t)-1; k < nrel; k++) {
+		const struct df_inst *inst = rel[k];
+		struct df_span v;
+		size_t f;
+		int b;
 
-		st[s].base = b;
-		if (b >= 0)
-			add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
-		for (i = st[s].from + 1; i < st[s].end; i++) {
-			const struct df_node *nd = &doc->nodes[i];
-			const struct df_inst *inst = nd->inst;
-			struct df_span v;
-			size_t f;
-
-			/* --from, --mount: only instructions with flags */
-			if (nd->kind != DF_INSTRUCTION || !inst || !nd->nflags ||
-			    (nd->cmd != DF_CMD_COPY && nd->cmd != DF_CMD_ADD && nd->cmd != DF_CMD_RUN))
-				continue;
-			if ((inst->cmd == DF_CMD_COPY || inst->cmd == DF_CMD_ADD) &&
-			    df_inst_flag(inst, "from", &v) && (b = names_find(&names, st, s, v)) >= 0)
-				add_edge(&e, &ne, &ecap, s, (size_t)b, 1);
-			if (inst->cmd == DF_CMD_RUN)
-				for (f = 0; f < inst->nflags; f++) {
-					struct df_span m = inst->flags[f];
-
-					if (m.len > 8 && memcmp(m.ptr, "--mount=", 8) == 0) {
-						m.ptr += 8;
-						m.len -= 8;
-						if (mount_from(m, &v) &&
-						    (b = names_find(&names, st, s, v)) >= 0)
-							add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
-					}
-				}
+		if (inst->cmd == DF_CMD_FROM) {
+			s++;
+			b = names_find(&names, st, s, st[s].image);
+			st[s].base = b;
+			if (b >= 0)
+				add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
+			continue;
 		}
+		if (s == (size_t)-1)
+			continue; /* before the first FROM */
+		if ((inst->cmd == DF_CMD_COPY || inst->cmd == DF_CMD_ADD) &&
+		    df_inst_flag(inst, "from", &v) && (b = names_find(&names, st, s, v)) >= 0)
+			add_edge(&e, &ne, &ecap, s, (size_t)b, 1);
+		if (inst->cmd == DF_CMD_RUN)
+			for (f = 0; f < inst->nflags; f++) {
+				struct df_span m = inst->flags[f];
+
+				if (m.len > 8 && memcmp(m.ptr, "--mount=", 8) == 0) {
+					m.ptr += 8;
+					m.len -= 8;
+					if (mount_from(m, &v) && (b = names_find(&names, st, s, v)) >= 0)
+						add_edge(&e, &ne, &ecap, s, (size_t)b, 0);
+				}
+			}
 	}
 	/* Files reach the final image from the final stage and from stages it
 	 * builds on (FROM stage, mounts); a stage only copied from passes on just
