@@ -172,9 +172,9 @@ struct df_doc {
 	size_t nnodes, cap;
 	char escape;             /* '\\' or '`' */
 	int has_bom;
-	int maybe_pragma;        /* the parse met a comment that may hold a
-				    pragma (its word after '#' starts with d or
-				    h); meaningful while edits == 0 */
+	int file_pragma;         /* the parse met a comment with a file-level
+				    pragma (df_doc_file_pragmas); meaningful
+				    while edits == 0 */
 	struct df_diag *diags;   /* malloc'ed array of errors BuildKit would report */
 	size_t ndiags, diagcap;
 	struct df_arena arena;
@@ -259,6 +259,7 @@ struct df_inst {
 	size_t nargs;
 	int json;                 /* exec (JSON array) form */
 	int has_next;             /* Next chain present (dump prints the values) */
+	int has_lshift;           /* `logical` holds "<<" (where a heredoc may start) */
 	struct df_inst *sub;      /* ONBUILD trigger */
 	struct df_heredoc *heredocs;
 	size_t nheredocs;

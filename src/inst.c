@@ -723,16 +723,10 @@ static void find_heredocs(struct df_arena *a, struct df_inst *inst, struct df_sp
 	struct spans words = { 0 };
 	struct df_heredoc *hd;
 	size_t i, nh = 0;
-	const char *p = line.ptr, *e = line.ptr + line.len;
 
 	if (t->cmd != DF_CMD_RUN && t->cmd != DF_CMD_COPY && t->cmd != DF_CMD_ADD)
 		return;
-	if (t->json)
-		return;
-	/* no "<<": no heredoc */
-	while ((p = memchr(p, '<', (size_t)(e - p))) != NULL && p + 1 < e && p[1] != '<')
-		p++;
-	if (!p || p + 1 >= e)
+	if (t->json || !inst->has_lshift) /* no "<<": no heredoc */
 		return;
 	if (shell_words(a, line.ptr, line.len, &words) < 0)
 		return;
@@ -848,6 +842,13 @@ struct df_inst *df_inst_build(struct df_doc *doc, const char *node_text,
 	}
 	line.len = total;
 	inst = node_from_line(doc, line, 0, err);
+	{
+		const char *p = line.ptr, *e = line.ptr + line.len;
+
+		while ((p = memchr(p, '<', (size_t)(e - p))) != NULL && p + 1 < e && p[1] != '<')
+			p++;
+		inst->has_lshift = p && p + 1 < e;
+	}
 	inst->pieces = pieces;
 	inst->npieces = npieces;
 	if (inst->sub) {

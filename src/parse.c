@@ -364,17 +364,13 @@ static void parse_lines(struct parser *ps)
 		startline = ++ps->lineno;
 		ps->open = 0;
 		if (a < b && s[a] == '#') {
-			size_t w = a + 1;
-
-			while (w < b && (s[w] == ' ' || s[w] == '\t'))
-				w++;
-			if (w < b && (s[w] == 'd' || s[w] == 'h'))
-				ps->doc->maybe_pragma = 1;
 			push_line(ps, node_start, &l, DF_LINE_OTHER, a - l.start, b, b);
 			n = new_node(ps, is_dir > 0 ? DF_DIRECTIVE : is_dir < 0 ? DF_ERROR : DF_COMMENT,
 				     node_start, l.end, startline);
 			if (is_dir < 0)
 				n->error = ps->doc->diags[ps->doc->ndiags - 1].msg;
+			else if (!ps->doc->file_pragma)
+				ps->doc->file_pragma = df_node_file_pragma(n);
 			continue;
 		}
 		if (a == b) {
@@ -469,6 +465,7 @@ static struct df_doc *parse_doc(const char *src, size_t len, char escape, int fr
 	doc->nnodes = doc->ndiags = 0;
 	doc->escape = escape;
 	doc->has_bom = 0;
+	doc->file_pragma = 0;
 	df_arena_release(&doc->arena);
 	df_arena_init(&doc->arena);
 	parse_window(&ps, 0, cut, 0, !fragment);
@@ -747,9 +744,13 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	for (i = off = 0; i < n; i++) {
 		const struct df_node *nd = &edited[i];
 		int t = text_of(memo, &nd->text), clean = t >= 0;
+		const char *end = nd->text.ptr + nd->text.len;
 
-		/* a file's last node may end mid-continuation or without newline */
-		if (clean && i + 1 < n && (nd->text.ptr + nd->text.len == last_end || !ends_nl(nd)))
+		/* a file's last node may end mid-continuation or without
+		 * newline (only the last node of a text can lack one) */
+		if (clean && i + 1 < n &&
+		    (end == last_end ||
+		     (end == memo->texts[t].ptr + memo->texts[t].len && !ends_nl(nd))))
 			clean = 0;
 		dirty[i] = clean ? 0 : whole_node(nd, i + 1 == n) ? 2 : 1;
 		tix[i] = (signed char)t;
@@ -1043,8 +1044,14 @@ void df_doc_print(const struct df_doc *doc, struct df_buf *out)
 	for (i = 0; i < doc->nnodes; i++)
 		total += doc->nodes[i].text.len;
 	df_buf_grow(out, total);
-	for (i = 0; i < doc->nnodes; i++)
-		df_buf_add(out, doc->nodes[i].text.ptr, doc->nodes[i].text.len);
+	for (i = 0; i < doc->nnodes;) {
+		/* nodes next to each other in the text they came from: one copy */
+		const char *p = doc->nodes[i].text.ptr, *e = p + doc->nodes[i].text.len;
+
+		for (i++; i < doc->nnodes && doc->nodes[i].text.ptr == e; i++)
+			e += doc->nodes[i].text.len;
+		df_buf_add(out, p, (size_t)(e - p));
+	}
 }
 
 const struct df_diag *df_doc_error(const struct df_doc *doc)

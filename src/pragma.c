@@ -150,7 +150,7 @@ static int maybe_pragma_node(const struct df_node *n)
 
 /* Is node n a comment with a file-level pragma (`# dfix off`,
  * `# dfix ignore-file=`, `# hadolint global ignore=`)? */
-static int file_pragma(const struct df_node *n)
+int df_node_file_pragma(const struct df_node *n)
 {
 	struct df_span c;
 	const char *list;
@@ -170,10 +170,10 @@ int df_doc_file_pragmas(const struct df_doc *doc)
 {
 	size_t i;
 
-	if (doc->edits == 0 && !doc->maybe_pragma)
-		return 0; /* as parsed, and no comment of the kind */
+	if (doc->edits == 0)
+		return doc->file_pragma; /* as parsed: the parse looked */
 	for (i = 0; i < doc->nnodes; i++)
-		if (file_pragma(&doc->nodes[i]))
+		if (df_node_file_pragma(&doc->nodes[i]))
 			return 1;
 	return 0;
 }
@@ -204,7 +204,7 @@ int df_doc_file_pragmas_after_reparse(const struct df_doc *doc, int before)
 	/* none before: only a node parsed again can hold one */
 	for (w = 0; w + 1 < m->nwin; w += 2)
 		for (i = m->win[w]; i < m->win[w + 1]; i++)
-			if (file_pragma(&doc->nodes[i]))
+			if (df_node_file_pragma(&doc->nodes[i]))
 				return 1;
 	return 0;
 }

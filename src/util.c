@@ -331,7 +331,7 @@ static const char *next_at(const char *q, const char *last, int c)
 
 int df_mem_ihas(const char *p, size_t n, const char *lit)
 {
-	size_t k = strlen(lit);
+	size_t k = strlen(lit), i;
 	unsigned char c = (unsigned char)lit[0];
 	int lo = c >= 'A' && c <= 'Z' ? c + 32 : c, up = lo >= 'a' && lo <= 'z' ? lo - 32 : lo;
 	const char *last, *a, *b;
@@ -340,6 +340,12 @@ int df_mem_ihas(const char *p, size_t n, const char *lit)
 		return 1;
 	if (n < k)
 		return 0;
+	if (n <= 64) { /* a word (an image name...): one look at each byte */
+		for (i = 0; i + k <= n; i++)
+			if ((p[i] == lo || p[i] == up) && df_mem_ieq(p + i, lit, k))
+				return 1;
+		return 0;
+	}
 	last = p + n - k;
 	a = next_at(p, last, lo);
 	b = up != lo ? next_at(p, last, up) : NULL;

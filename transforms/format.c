@@ -401,20 +401,11 @@ static int mark_breaks(struct fmt *f, const struct df_inst *in)
 static int analyse(struct fmt *f, const struct df_node *n)
 {
 	const struct df_inst *in = n->inst;
-	size_t i;
 
 	f->nseg = 0;
 	f->nrepl = 0;
 	f->log = in->logical.ptr;
-	f->heredoc_words = 0;
-	for (i = 0; i + 1 < in->logical.len && !f->heredoc_words; i++) {
-		const char *lt = memchr(f->log + i, '<', in->logical.len - 1 - i);
-
-		if (!lt)
-			break;
-		i = (size_t)(lt - f->log);
-		f->heredoc_words = f->log[i + 1] == '<';
-	}
+	f->heredoc_words = in->has_lshift;
 	if (!in->npieces || !n->nlines || n->lines[0].kind != DF_LINE_CODE ||
 	    in->pieces[0].node_off >= n->lines[0].off + n->lines[0].indent + n->lines[0].body)
 		return -1;
