@@ -85,6 +85,9 @@ void df_arena_init(struct df_arena *a);
  * that size instead of many small ones). */
 void df_arena_expect(struct df_arena *a, size_t n);
 void df_arena_release(struct df_arena *a);
+/* Free everything allocated, keeping the newest block for what comes next
+ * (scratch memory used over and over). */
+void df_arena_rewind(struct df_arena *a);
 void *df_arena_alloc(struct df_arena *a, size_t n);       /* 16-aligned, zeroed */
 void *df_arena_alloc_raw(struct df_arena *a, size_t n);   /* 16-aligned, not zeroed */
 char *df_arena_dup(struct df_arena *a, const void *p, size_t n); /* NUL-terminated copy */

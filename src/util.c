@@ -239,6 +239,20 @@ void df_arena_release(struct df_arena *a)
 	a->head = NULL;
 }
 
+void df_arena_rewind(struct df_arena *a)
+{
+	struct df_arena_block *b, *next;
+
+	if (!a->head)
+		return;
+	for (b = a->head->next; b; b = next) {
+		next = b->next;
+		block_free(b);
+	}
+	a->head->next = NULL;
+	a->head->used = 0;
+}
+
 void *df_arena_alloc_raw(struct df_arena *a, size_t n)
 {
 	struct df_arena_block *b = a->head;

@@ -881,6 +881,45 @@ static void test_pathological(void **state)
 	assert_true(seconds(t0) < 5.0);
 }
 
+/* Scratch words (dockerignore's RUN reading): parse, rewind, parse again;
+ * what the second parse gives is whole, and the arena keeps one block. */
+static void test_arena_rewind(void **state)
+{
+	struct df_arena a;
+	struct df_sh_script sc;
+	size_t k;
+
+	(void)state;
+	df_arena_init(&a);
+	df_arena_rewind(&a); /* nothing yet: nothing to do */
+	for (k = 0; k < 3; k++) {
+		static const char big[] = "apt-get install -y curl git make gcc && rm -rf /var/lib/apt/lists/*";
+		const char *w;
+
+		assert_int_equal(df_sh_parse(&a, big, strlen(big), &sc), 0);
+		assert_int_equal(sc.ncmds, 2);
+		w = df_sh_unquote(&a, big, &sc.cmds[0].words[3], NULL);
+		assert_string_equal(w, "curl");
+		/* many blocks' worth, then back to one */
+		assert_non_null(df_arena_alloc(&a, 100000));
+		assert_non_null(df_arena_alloc(&a, 300000));
+		df_arena_rewind(&a);
+		assert_non_null(a.head);
+	}
+	/* what is left is one block, used again from its start */
+	{
+		char *p1 = df_arena_alloc(&a, 64), *p2;
+
+		memset(p1, 'x', 64);
+		assert_non_null(df_arena_alloc(&a, 1000));
+		df_arena_rewind(&a);
+		p2 = df_arena_alloc(&a, 64);
+		assert_ptr_equal(p1, p2);
+		assert_int_equal(p2[0], 0); /* df_arena_alloc zeroes */
+	}
+	df_arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -917,6 +956,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_deep_nesting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_binary_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pathological, setup, teardown),
+		cmocka_unit_test(test_arena_rewind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,6 +79,7 @@ struct state {
 	char **globs;       /* the globs already matched against the context */
 	size_t nglobs;
 	int depth;          /* sh -c nesting */
+	struct df_arena scratch; /* the words of the RUN being read */
 	char *prefix[NECO][NPREFIX]; /* "" or "dir/" where the ecosystem lives */
 	size_t nprefix[NECO];
 };
@@ -626,23 +627,25 @@ static void run_script(struct state *st, const struct df_inst *inst, const char 
 		       uint32_t line)
 {
 	struct df_sh_script sc;
-	struct df_arena scratch; /* the words: run_command keeps copies of what it needs */
+	/* the words go to st->scratch (run_command keeps copies of what it
+	 * needs), emptied when the outermost script is done */
+	struct df_arena *scratch = &st->scratch;
 	size_t c, k;
 
-	df_arena_init(&scratch);
-	if ((inst ? df_sh_parse_rest(st->doc, inst, &sc) : df_sh_parse(&scratch, p, n, &sc)) != 0) {
-		df_arena_release(&scratch);
+	if ((inst ? df_sh_parse_rest(st->doc, inst, &sc) : df_sh_parse(scratch, p, n, &sc)) != 0) {
+		if (!st->depth)
+			df_arena_rewind(scratch);
 		return;
 	}
 	for (c = 0; c < sc.ncmds; c++) {
 		const struct df_sh_cmd *cmd = &sc.cmds[c];
 		int first = df_sh_cmd_name(p, cmd);
-		char **w;
+		char *few[16], **w;
 		size_t nw = 0;
 
 		if (first < 0)
 			continue;
-		w = df_xcalloc(cmd->nwords + 1, sizeof(*w));
+		w = cmd->nwords < 16 ? few : df_xmalloc((cmd->nwords + 1) * sizeof(*w));
 		for (k = (size_t)first; k < cmd->nwords; k++) {
 			const struct df_sh_word *wd = &cmd->words[k];
 			struct df_sh_word t;
@@ -651,15 +654,30 @@ static void run_script(struct state *st, const struct df_inst *inst, const char 
 				/* an input redirection reads its target */
 				if (!(wd->flags & DF_SH_HEREDOC) && df_sh_redir_target(p, wd, &t) &&
 				    memchr(p + wd->off, '<', wd->len))
-					w[nw++] = df_sh_unquote(&scratch, p, &t, NULL);
+					w[nw++] = df_sh_unquote(scratch, p, &t, NULL);
 				continue;
 			}
-			w[nw++] = df_sh_unquote(&scratch, p, wd, NULL);
+			w[nw++] = df_sh_unquote(scratch, p, wd, NULL);
 		}
+		w[nw] = NULL;
 		run_command(st, w, nw, line);
-		free(w);
+		if (w != few)
+			free(w);
 	}
-	df_arena_release(&scratch);
+	if (!st->depth)
+		df_arena_rewind(scratch);
+}
+
+/* Outside what was copied in (!st->whole), a RUN tells only whether Go
+ * uses vendor/ or the network and whether composer installs, from words
+ * that hold "mod" or "composer": shell text without them, and without
+ * quotes or escapes (which can make such a word from pieces), says
+ * nothing. */
+static int says_nothing(struct df_span s)
+{
+	return !memchr(s.ptr, '"', s.len) && !memchr(s.ptr, '\'', s.len) &&
+	       !memchr(s.ptr, '\\', s.len) && !df_mem_has(s.ptr, s.len, "mod") &&
+	       !df_mem_has(s.ptr, s.len, "composer");
 }
 
 static void run_reads(struct state *st, const struct df_inst *inst, uint32_t line)
@@ -678,7 +696,7 @@ static void run_reads(struct state *st, const struct df_inst *inst, uint32_t lin
 	} else if (inst->nheredocs && inst->rest.len > 2 && !memcmp(inst->rest.ptr, "<<", 2)) {
 		for (i = 0; i < inst->nheredocs; i++)
 			run_script(st, NULL, inst->heredocs[i].body.ptr, inst->heredocs[i].body.len, line);
-	} else {
+	} else if (st->whole || !says_nothing(inst->rest)) {
 		run_script(st, inst, inst->rest.ptr, inst->rest.len, line);
 	}
 	st->whole = had;
@@ -1351,6 +1369,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 			       "does not read once this file exists)" : "", added.ptr);
 	df_ctx_extra(ctx, path, old, oldlen, text.ptr, text.len);
 out:
+	df_arena_release(&st.scratch);
 	for (i = 0; i < st.nuses; i++) {
 		free(st.uses[i].path);
 		free(st.uses[i].src);
