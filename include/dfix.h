@@ -315,6 +315,11 @@ struct df_pass {
 	const char *doc;     /* --explain text */
 	/* Edit the document in place; return the number of changes made. */
 	int (*run)(struct df_ctx *ctx, struct df_doc *doc);
+	/* What it does in a stage depends only on that stage, the stages it is
+	 * built on (FROM, transitively) and those built on it, the facts of
+	 * df_stages, and the nodes before the first FROM: it may skip the
+	 * stages df_stage_settled() names. */
+	int stage_local;
 };
 
 /* The registry, in the order the driver runs the passes. */
@@ -343,6 +348,7 @@ struct df_ctx {
 	int self_settled;        /* a pass that changed the text sets it when it
 				    checked that running it again on its output
 				    changes nothing: the driver then need not */
+	struct df_settle *settle; /* df_stage_settled's record (private) */
 };
 
 void df_ctx_init(struct df_ctx *ctx);
@@ -367,6 +373,13 @@ void df_ctx_extra(struct df_ctx *ctx, const char *path, const char *old, size_t 
  * `# hadolint global ignore=CODE,...` switch a pass off for the whole file:
  * the driver then does not run it at all.) */
 int df_pass_ignored(const struct df_ctx *ctx, const struct df_doc *doc, size_t idx);
+
+/* For a stage_local pass: did its last run (whose result the driver kept)
+ * see stage s and those it depends on exactly as they are now
+ * (df_stage_sigs)? Then that
+ * run left it settled, and another can change nothing there: skip it.
+ * Always 0 outside df_fix and on a pass's first run. */
+int df_stage_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t s);
 
 /* Stages: one per FROM. `reaches_final` is set for the last stage and every
  * stage it copies from (COPY --from / RUN --mount from=) or builds FROM,

@@ -360,6 +360,157 @@ static void release_unheld(const struct df_doc *doc, struct df_buf *held, size_t
 	*nheld = m;
 }
 
+/* ---- what stage_local passes saw ---- */
+
+/* Per pass, the component hashes (df_stage_sigs) of the text its last kept
+ * run started from: an open-addressing set (0 = empty; a hash of 0 is
+ * stored as 1). */
+struct sigset {
+	uint64_t *slot;
+	size_t cap;      /* a power of two, or 0: nothing recorded */
+};
+
+struct df_settle {
+	struct sigset *sets;     /* per registry index */
+	const struct sigset *cur;/* the running pass's, or NULL */
+	uint64_t *now;           /* df_stage_sigs at the start of the run */
+	size_t nnow, nowcap;
+	size_t skipped;          /* stages df_stage_settled said yes to */
+};
+
+static uint64_t sig_key(uint64_t h)
+{
+	return h ? h : 1;
+}
+
+static int sigset_has(const struct sigset *set, uint64_t h)
+{
+	size_t i;
+
+	if (!set->cap)
+		return 0;
+	h = sig_key(h);
+	for (i = (size_t)(h ^ h >> 29) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
+		if (set->slot[i] == h)
+			return 1;
+	return 0;
+}
+
+/* The set becomes the hashes h[0..n). */
+static void sigset_fill(struct sigset *set, const uint64_t *h, size_t n)
+{
+	size_t cap = 16, k, i;
+
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	if (cap != set->cap) {
+		free(set->slot);
+		set->slot = df_xmalloc(cap * sizeof(*set->slot));
+		set->cap = cap;
+	}
+	memset(set->slot, 0, cap * sizeof(*set->slot));
+	for (k = 0; k < n; k++) {
+		uint64_t v = sig_key(h[k]);
+
+		for (i = (size_t)(v ^ v >> 29) & (cap - 1); set->slot[i] && set->slot[i] != v;
+		     i = (i + 1) & (cap - 1))
+			;
+		set->slot[i] = v;
+	}
+}
+
+static void sigset_clear(struct sigset *set)
+{
+	free(set->slot);
+	set->slot = NULL;
+	set->cap = 0;
+}
+
+int df_stage_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t s)
+{
+	struct df_settle *st = ctx->settle;
+
+	(void)doc;
+	if (!st || !st->cur || s >= st->nnow || !sigset_has(st->cur, st->now[s]))
+		return 0;
+	st->skipped++;
+	return 1;
+}
+
+/* Before a stage_local pass runs: what it may skip, and the hashes of now. */
+static void settle_begin(struct df_settle *st, size_t p, const struct df_doc *doc)
+{
+	size_t n;
+	const uint64_t *h = df_stage_sigs(doc, &n);
+
+	if (n > st->nowcap) {
+		st->nowcap = n;
+		st->now = df_xrealloc(st->now, n * sizeof(*st->now));
+	}
+	if (n)
+		memcpy(st->now, h, n * sizeof(*h));
+	st->nnow = n;
+	st->cur = &st->sets[p];
+	st->skipped = 0;
+}
+
+/* After it: kept (every stage of the text it started from is settled for
+ * it now) or not (forget what it saw). */
+static void settle_end(struct df_settle *st, size_t p, int kept)
+{
+	if (kept)
+		sigset_fill(&st->sets[p], st->now, st->nnow);
+	else
+		sigset_clear(&st->sets[p]);
+	st->cur = NULL;
+}
+
+/* A new tree (a whole parse): the text ids start again. */
+static void settle_forget(struct df_settle *st, size_t np)
+{
+	size_t p;
+
+	for (p = 0; p < np; p++)
+		sigset_clear(&st->sets[p]);
+}
+
+/* DFIX_CHECK_REPARSE: a run that skipped stages must give what a whole run
+ * gives on the same text (out: its output). */
+static void check_restricted(struct df_ctx *ctx, const struct df_pass *pass,
+			     const struct df_span *in, const struct df_span *out)
+{
+	struct df_doc *again = df_doc_parse(in->ptr, in->len);
+	struct df_buf b = DF_BUF_INIT;
+	size_t keep = ctx->nfindings;
+	struct df_settle *st = ctx->settle;
+	const struct sigset *cur = st->cur;
+	struct df_span res = *in;
+
+	st->cur = NULL;
+	ctx->current = pass;
+	if (pass->run(ctx, again) > 0) {
+		df_doc_print(again, &b);
+		res.ptr = b.ptr;
+		res.len = b.len;
+	}
+	ctx->current = NULL;
+	if (res.len != out->len || memcmp(res.ptr, out->ptr, res.len) != 0)
+		check_failed(pass, "a run that skipped settled stages differs from a whole run");
+	df_ctx_drop_findings(ctx, keep);
+	df_buf_release(&b);
+	df_doc_free(again);
+	st->cur = cur;
+}
+
+/* Throw the tree away and parse t whole (the stage hashes start again). */
+static struct df_doc *parse_again(struct df_doc *old, struct df_span t, struct df_settle *st,
+				  size_t np)
+{
+	df_doc_free(old);
+	settle_forget(st, np);
+	return df_doc_parse(t.ptr, t.len);
+}
+
 /* Does pass p run on doc: enabled, at the level, not off by a file pragma
  * (pragmas: df_doc_file_pragmas(doc))? */
 static int runs(const struct df_ctx *ctx, size_t p, const struct df_doc *doc, int pragmas)
@@ -385,6 +536,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	unsigned char *seen;               /* per pass: it ran on the current text */
 	size_t np = 0;
 	int pragmas;                       /* df_doc_file_pragmas(doc) */
+	struct df_settle settle;           /* what stage_local passes saw */
 	uint32_t *orig, *map;              /* lines of cur to lines of src */
 	size_t norig, nmap, k;
 	const char *env = getenv("DFIX_CHECK_REPARSE");
@@ -421,6 +573,9 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	while (df_passes[np])
 		np++;
 	seen = df_xcalloc(np + 1, 1);
+	memset(&settle, 0, sizeof(settle));
+	settle.sets = df_xcalloc(np + 1, sizeof(*settle.sets));
+	ctx->settle = &settle;
 	for (round = 0; round < DF_FIX_ROUNDS && !settled; round++) {
 		size_t p;
 
@@ -445,6 +600,8 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 						snap[nsnap++] = doc->nodes[k].inst;
 			}
 			edits = doc->edits;
+			if (pass->stage_local)
+				settle_begin(&settle, p, doc);
 			ctx->current = pass;
 			ctx->self_settled = 0;
 			n = pass->run(ctx, doc);
@@ -456,29 +613,39 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 					ctx->findings[k].line = to_input(orig, norig, line);
 			}
 			if (n <= 0) {
+				if (check && pass->stage_local && settle.skipped)
+					check_restricted(ctx, pass, &text, &text);
+				if (pass->stage_local)
+					settle_end(&settle, p, doc->edits == edits);
 				if (doc->edits != edits) {
 					/* it edited, then gave up: throw its tree away */
-					df_doc_free(doc);
 					df_ctx_drop_findings(ctx, keep);
-					doc = df_doc_parse(text.ptr, text.len);
+					doc = parse_again(doc, text, &settle, np);
 					release_unheld(doc, held, &nheld, &next);
 				}
 				continue;
 			}
 			df_buf_reset(&next);
 			df_doc_print(doc, &next);
+			if (pass->stage_local) {
+				struct df_span res = { next.ptr, next.len };
+
+				if (check && settle.skipped)
+					check_restricted(ctx, pass, &text, &res);
+				settle_end(&settle, p, 1); /* forgotten below if not kept */
+			}
 			if (next.len == text.len && memcmp(next.ptr, text.ptr, text.len) == 0) {
-				df_doc_free(doc);
 				df_ctx_drop_findings(ctx, keep);
-				doc = df_doc_parse(text.ptr, text.len);
+				doc = parse_again(doc, text, &settle, np);
 				release_unheld(doc, held, &nheld, &next);
 				continue;
 			}
 			/* doc becomes the parse of next; map: its lines to cur's */
 			map = NULL;
 			if (df_doc_reparse(doc, next.ptr, next.len, &map, &nmap) < 0) {
-				df_doc_free(doc);
-				doc = df_doc_parse(next.ptr, next.len);
+				struct df_span t = { next.ptr, next.len };
+
+				doc = parse_again(doc, t, &settle, np);
 			} else if (check) {
 				check_reparse(pass, doc, &next);
 			}
@@ -490,10 +657,9 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			     !df_insts_same_dump(snap, nsnap, doc->nodes, doc->nnodes))) {
 				/* the pass broke the file, or (format) changed what
 				 * BuildKit sees: revert it */
-				df_doc_free(doc);
 				free(map);
 				df_ctx_drop_findings(ctx, keep);
-				doc = df_doc_parse(text.ptr, text.len);
+				doc = parse_again(doc, text, &settle, np);
 				release_unheld(doc, held, &nheld, &next);
 				continue;
 			}
@@ -546,5 +712,9 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		df_buf_release(&held[--nheld]);
 	free(snap);
 	free(seen);
+	settle_forget(&settle, np);
+	free(settle.sets);
+	free(settle.now);
+	ctx->settle = NULL;
 	return rc;
 }

@@ -98,6 +98,8 @@ struct df_memo {
 		size_t len, refs;
 	} texts[DF_TEXTS];
 	size_t ntexts;
+	uint64_t *sigs;          /* df_stage_sigs, valid while sigs_at == edits + 1 */
+	unsigned long sigs_at;
 	const char *last_end;    /* end of the last node's text (NULL: of doc->src) */
 };
 struct df_memo *df_doc_memo(const struct df_doc *doc);
@@ -122,6 +124,13 @@ struct df_kept {
 void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept, int fresh);
 /* For checks: are the stages df_stages keeps those it would find again? */
 int df_stages_same_as_found(const struct df_doc *doc);
+/* Per stage (df_stages order), a hash of everything a stage_local pass may
+ * read for it: the nodes (each known by its line table, which a re-parse
+ * that leaves the node alone keeps) of the stage, of the stages it is built on (FROM,
+ * transitively) and of those built on it, their stage facts and indices,
+ * and the nodes before the first FROM. Equal hashes: the same input for
+ * that pass there. NULL when there are no stages. */
+const uint64_t *df_stage_sigs(const struct df_doc *doc, size_t *n);
 /* Do doc's nodes point into the text that starts at p (a text it was parsed
  * or re-parsed from)? The caller keeps such a text alive. */
 int df_doc_holds(const struct df_doc *doc, const char *p);

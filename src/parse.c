@@ -1027,6 +1027,7 @@ void df_doc_free(struct df_doc *doc)
 	if (doc->memo) {
 		free(doc->memo->stages);
 		free(doc->memo->rel);
+		free(doc->memo->sigs);
 		free(doc->memo->spare);
 		free(doc->memo->win);
 		free(doc->memo);

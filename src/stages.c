@@ -1,4 +1,5 @@
 /* stages.c - the stages of a Dockerfile and which of them reach the final image. */
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -126,10 +127,85 @@ static struct df_stage *compute(const struct df_doc *doc, const struct df_inst *
 
 /* Every pass asks, most of them each round: keep the answer until the next
  * edit, and give each caller its own copy. */
+static struct df_memo *stages_memo(const struct df_doc *doc);
+
 struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 {
-	struct df_memo *m = df_doc_memo(doc);
+	struct df_memo *m = stages_memo(doc);
 	struct df_stage *st;
+
+	*n = m->nstages;
+	st = df_xmalloc((m->nstages + 1) * sizeof(*st));
+	if (m->nstages)
+		memcpy(st, m->stages, m->nstages * sizeof(*st));
+	return st;
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9E3779B97F4A7C15u;
+	return h ^ (h >> 31);
+}
+
+/* The nodes [a, b) into h. A node is known by its line table: made when it
+ * was parsed, in the document's arena (never freed nor moved while the
+ * document lives), and kept by a re-parse that leaves the node alone. */
+static uint64_t hash_nodes(const struct df_doc *doc, size_t a, size_t b, uint64_t h)
+{
+	size_t i;
+
+	for (i = a; i < b; i++) {
+		const struct df_node *nd = &doc->nodes[i];
+
+		h = mix(h, (uint64_t)(uintptr_t)nd->lines);
+		h = mix(h, (uint64_t)nd->nlines << 8 | (uint64_t)nd->kind);
+	}
+	return h;
+}
+
+const uint64_t *df_stage_sigs(const struct df_doc *doc, size_t *n)
+{
+	struct df_memo *m = stages_memo(doc);
+	const struct df_stage *st = m->stages;
+	uint64_t pre, *chain, *tree;
+	size_t s, ns = m->nstages;
+
+	*n = ns;
+	if (!ns)
+		return NULL;
+	if (m->sigs_at == doc->edits + 1)
+		return m->sigs;
+	pre = hash_nodes(doc, 0, st[0].from, 1);
+	/* own[s] (in sigs first), then along the FROM forest (a base comes
+	 * before the stages built on it): chain, the stage and those it is
+	 * built on; tree, the stage and all built on it */
+	m->sigs = df_xrealloc(m->sigs, ns * sizeof(*m->sigs));
+	chain = df_xmalloc(ns * sizeof(*chain));
+	tree = df_xmalloc(ns * sizeof(*tree));
+	for (s = 0; s < ns; s++) {
+		uint64_t h = mix(pre, s);
+
+		h = mix(h, (uint64_t)st[s].is_final | (uint64_t)st[s].reaches_final << 1 |
+			       (uint64_t)st[s].only_copied_from << 2 | (uint64_t)(st[s].base + 1) << 3);
+		m->sigs[s] = hash_nodes(doc, st[s].from, st[s].end, h);
+		/* (mix(a, b) is mix(b, a): different seeds keep them apart) */
+		chain[s] = mix(st[s].base >= 0 ? chain[st[s].base] : 0x51ed27u, m->sigs[s]);
+		tree[s] = mix(m->sigs[s], 0x2545f491u);
+	}
+	for (s = ns; s-- > 0;) /* sums: the order of the stages built on it does not matter */
+		if (st[s].base >= 0)
+			tree[st[s].base] += mix(tree[s], 0x9e3779b9u);
+	for (s = 0; s < ns; s++)
+		m->sigs[s] = mix(mix(chain[s], 0xa5a5a5a5u), tree[s]);
+	free(chain);
+	free(tree);
+	m->sigs_at = doc->edits + 1;
+	return m->sigs;
+}
+
+static struct df_memo *stages_memo(const struct df_doc *doc)
+{
+	struct df_memo *m = df_doc_memo(doc);
 
 	if (m->stages_at != doc->edits + 1) {
 		size_t *at;
@@ -141,11 +217,7 @@ struct df_stage *df_stages(const struct df_doc *doc, size_t *n)
 		m->stages_at = doc->edits + 1;
 		free(at);
 	}
-	*n = m->nstages;
-	st = df_xmalloc((m->nstages + 1) * sizeof(*st));
-	if (m->nstages)
-		memcpy(st, m->stages, m->nstages * sizeof(*st));
-	return st;
+	return m;
 }
 
 void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept, int fresh)

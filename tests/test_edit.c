@@ -444,6 +444,55 @@ static void test_reparse_context(void **state)
 	df_buf_release(&t);
 }
 
+/* Stage hashes (df_stage_sigs): a stage's changes when it, a stage it is
+ * built on or one built on it changes; not when an unrelated stage does,
+ * and not when a re-parse only moves it. */
+static void test_stage_sigs(void **state)
+{
+	static const char src[] = "ARG V=1\nFROM a AS base\nRUN x\n"
+				  "FROM base AS mid\nRUN y\n"
+				  "FROM base\nRUN y2\n"
+				  "FROM other\nRUN z\n";
+	struct df_buf t = DF_BUF_INIT, t2 = DF_BUF_INIT;
+	struct df_doc *doc = PARSE(src);
+	uint64_t before[4];
+	const uint64_t *h;
+	size_t n, i;
+
+	(void)state;
+	h = df_stage_sigs(doc, &n);
+	assert_int_equal(n, 4);
+	memcpy(before, h, sizeof(before));
+	for (i = 0; i < 4; i++)
+		assert_true(before[i] != 0);
+	assert_true(before[0] != before[1] && before[1] != before[2] && before[2] != before[3]);
+	/* the same tree: the same hashes */
+	h = df_stage_sigs(doc, &n);
+	assert_memory_equal(h, before, sizeof(before));
+
+	/* RUN y (stage mid, built on base) changes: mid and base change, the
+	 * sibling built on base and the unrelated stage do not */
+	assert_int_equal(df_doc_replace(doc, 4, L("RUN y && true\n")), 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	h = df_stage_sigs(doc, &n);
+	assert_int_equal(n, 4);
+	assert_true(h[0] != before[0]);
+	assert_true(h[1] != before[1]);
+	assert_true(h[2] == before[2]); /* base's own nodes are the same */
+	assert_true(h[3] == before[3]);
+	memcpy(before, h, sizeof(before));
+
+	/* a comment before the first FROM: every stage may read it (ARGs) */
+	assert_int_equal(df_doc_insert(doc, 0, L("# hello\n")), 0);
+	assert_int_equal(reparse_check(doc, &t2, NULL, NULL), 0);
+	h = df_stage_sigs(doc, &n);
+	for (i = 0; i < 4; i++)
+		assert_true(h[i] != before[i]);
+	df_doc_free(doc);
+	df_buf_release(&t);
+	df_buf_release(&t2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_reparse_replace),
 		cmocka_unit_test(test_reparse_context),
 		cmocka_unit_test(test_reparse_texts),
+		cmocka_unit_test(test_stage_sigs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

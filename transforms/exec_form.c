@@ -139,7 +139,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		int has_cmd = 0, has_shell = 0;
 		struct df_from f;
 
-		if (df_from_read(doc, st, ns, s, &f) == 0 && f.windows)
+		if (df_stage_settled(ctx, doc, s) ||
+		    (df_from_read(doc, st, ns, s, &f) == 0 && f.windows))
 			continue;
 		for (i = st[s].from + 1; i < st[s].end; i++) {
 			const struct df_inst *inst = doc->nodes[i].inst;
@@ -183,4 +184,5 @@ const struct df_pass df_pass_exec_form = {
 	       "instruction and Windows images are left alone. Review the change: in exec\n"
 	       "form `docker run IMAGE args` appends args to an ENTRYPOINT.\n",
 	.run = run,
+	.stage_local = 1,
 };

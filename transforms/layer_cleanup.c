@@ -103,6 +103,7 @@ struct lc {
 	struct df_runs_stage *st;
 	size_t ns;
 	unsigned char *reach; /* per stage: its files reach the final image */
+	unsigned char *settled; /* per stage: the last run left it settled (skip it) */
 	long *base;           /* per stage: the stage it is built FROM, or -1 */
 	long *stage;          /* per node: its stage, or -1 */
 	unsigned char *shells;
@@ -1361,7 +1362,7 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 	one_clear(o);
 	df_arena_init(&o->scratch);
 	s = lc->stage[idx];
-	if (s < 0 || !lc->reach[s])
+	if (s < 0 || !lc->reach[s] || lc->settled[s])
 		return 0;
 	o->lc = lc;
 	o->idx = idx;
@@ -1514,7 +1515,7 @@ static void load(struct lc *lc, int tables)
 /* The table apt_later (those of enum table are made when first asked: tab()). */
 static void load_tables(struct lc *lc)
 {
-	unsigned char *need, *has, *later_stage;
+	unsigned char *need, *has, *later_stage, *want;
 	size_t s, i;
 
 	/* apt_later[i]: a RUN after node i in its stage, or in a stage built
@@ -1522,8 +1523,13 @@ static void load_tables(struct lc *lc)
 	need = df_xcalloc(lc->doc->nnodes + 1, 1);
 	has = df_xcalloc(lc->ns + 1, 1);         /* the stage has such a RUN */
 	later_stage = df_xcalloc(lc->ns + 1, 1); /* a stage built on it has */
+	/* only the stages not settled, and those built on them, are asked */
+	want = df_xcalloc(lc->ns + 1, 1);
+	for (s = 0; s < lc->ns; s++)
+		want[s] = !lc->settled[s] || (lc->base[s] >= 0 && want[lc->base[s]]);
 	for (i = 0; i < lc->doc->nnodes; i++)
-		if (lc->stage[i] >= 0 && (need[i] = (unsigned char)apt_needs_lists(lc, i)))
+		if (lc->stage[i] >= 0 && want[lc->stage[i]] &&
+		    (need[i] = (unsigned char)apt_needs_lists(lc, i)))
 			has[lc->stage[i]] = 1;
 	for (s = lc->ns; s-- > 0;) /* a base stage comes before the stages on it */
 		if (lc->base[s] >= 0 && (has[s] || later_stage[s]))
@@ -1540,6 +1546,7 @@ static void load_tables(struct lc *lc)
 	free(need);
 	free(has);
 	free(later_stage);
+	free(want);
 }
 
 static int has_syntax(const struct df_doc *doc)
@@ -1574,8 +1581,11 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		struct df_stage *st = df_stages(doc, &ns);
 
 		lc.reach = df_xcalloc(ns + 1, 1);
-		for (s = 0; s < ns; s++)
+		lc.settled = df_xcalloc(ns + 1, 1); /* left settled by the last run */
+		for (s = 0; s < ns; s++) {
 			lc.reach[s] = (unsigned char)st[s].reaches_final;
+			lc.settled[s] = (unsigned char)df_stage_settled(ctx, doc, s);
+		}
 		free(st);
 	}
 	load(&lc, 0);
@@ -1634,6 +1644,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	}
 	unload(&lc);
 	free(lc.reach);
+	free(lc.settled);
 	free(lc.ed);
 	free(lc.pend);
 	df_buf_release(&lc.text);
@@ -1665,5 +1676,5 @@ const struct df_pass df_pass_layer_cleanup = {
 	"layer instead (apt, apk, pip, npm, yarn), and `# syntax=docker/dockerfile:1`\n"
 	"is added when missing. `# hadolint ignore=CODE` above a RUN skips just\n"
 	"that code's fix.",
-	.run = run,
+	.run = run,	.stage_local = 1,
 };

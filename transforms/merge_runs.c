@@ -888,15 +888,21 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	size_t ned = 0, cap = 0, i, gfirst = 0, gcount = 0;
 	struct run prev, cur;
 	int have = 0, changes = 0;
+	unsigned char *settled = df_xcalloc(nst + 1, 1);
+	size_t s = 0;
 
+	for (i = 0; i < nst; i++) /* the stages it left settled last time */
+		settled[i] = (unsigned char)df_stage_settled(ctx, doc, i);
 	for (i = 0; i <= doc->nnodes; i++) {
 		const struct df_node *n = i < doc->nnodes ? &doc->nodes[i] : NULL;
 		int cand;
 
 		if (n && (n->kind == DF_COMMENT || n->kind == DF_BLANK))
 			continue;
-		cand = n && (shells[i] & SH_OK) && analyse(doc, i, &cur) == 0 &&
-		       !df_pass_ignored(ctx, doc, i);
+		while (s < nst && i >= st[s].end)
+			s++;
+		cand = n && (shells[i] & SH_OK) && !(s < nst && i > st[s].from && settled[s]) &&
+		       analyse(doc, i, &cur) == 0 && !df_pass_ignored(ctx, doc, i);
 		if (have && cand && can_join(ctx, doc, &prev, &cur, shells[i] & SH_ERREXIT)) {
 			gcount++;
 			prev = cur;
@@ -938,6 +944,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	free(ed);
 	df_buf_release(&text);
 	free(shells);
+	free(settled);
 	free(st);
 	return changes;
 }
@@ -962,5 +969,5 @@ const struct df_pass df_pass_merge_runs = {
 	"background jobs or daemons, stages whose SHELL is not sh-like (pwsh,\n"
 	"cmd, Windows images), scripts with control flow or bash-only syntax,\n"
 	"and RUNs under `# dfix ignore=merge-runs` or `# hadolint ignore=DL3059`.",
-	.run = run,
+	.run = run,	.stage_local = 1,
 };

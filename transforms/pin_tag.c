@@ -71,7 +71,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	for (s = 0; s < ns; s++) {
 		struct df_from f;
 
-		if (df_pass_ignored(ctx, doc, st[s].from) ||
+		if (df_stage_settled(ctx, doc, s) || df_pass_ignored(ctx, doc, st[s].from) ||
 		    df_from_read(doc, st, ns, s, &f) < 0)
 			continue;
 		changes += pin_one(ctx, doc, &f);
@@ -94,4 +94,5 @@ const struct df_pass df_pass_pin_tag = {
 	       "the table does not know is reported. The table is transforms/images.tsv;\n"
 	       "DFIX_IMAGES=file overrides its rows.\n",
 	.run = run,
+	.stage_local = 1,
 };
