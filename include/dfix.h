@@ -380,6 +380,8 @@ int df_pass_ignored(const struct df_ctx *ctx, const struct df_doc *doc, size_t i
  * run left it settled, and another can change nothing there: skip it.
  * Always 0 outside df_fix and on a pass's first run. */
 int df_stage_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t s);
+/* The same for stages 0..n-1: a malloc'ed array of 0/1 (n + 1 entries). */
+unsigned char *df_stages_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t n);
 
 /* Stages: one per FROM. `reaches_final` is set for the last stage and every
  * stage it copies from (COPY --from / RUN --mount from=) or builds FROM,

@@ -437,6 +437,16 @@ int df_stage_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t s)
 	return 1;
 }
 
+unsigned char *df_stages_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t n)
+{
+	unsigned char *v = df_xcalloc(n + 1, 1);
+	size_t s;
+
+	for (s = 0; s < n; s++)
+		v[s] = (unsigned char)df_stage_settled(ctx, doc, s);
+	return v;
+}
+
 /* Before a stage_local pass runs: what it may skip, and the hashes of now. */
 static void settle_begin(struct df_settle *st, size_t p, const struct df_doc *doc)
 {

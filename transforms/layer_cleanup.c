@@ -1581,11 +1581,9 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		struct df_stage *st = df_stages(doc, &ns);
 
 		lc.reach = df_xcalloc(ns + 1, 1);
-		lc.settled = df_xcalloc(ns + 1, 1); /* left settled by the last run */
-		for (s = 0; s < ns; s++) {
+		lc.settled = df_stages_settled(ctx, doc, ns); /* left so by the last run */
+		for (s = 0; s < ns; s++)
 			lc.reach[s] = (unsigned char)st[s].reaches_final;
-			lc.settled[s] = (unsigned char)df_stage_settled(ctx, doc, s);
-		}
 		free(st);
 	}
 	load(&lc, 0);
@@ -1676,5 +1674,6 @@ const struct df_pass df_pass_layer_cleanup = {
 	"layer instead (apt, apk, pip, npm, yarn), and `# syntax=docker/dockerfile:1`\n"
 	"is added when missing. `# hadolint ignore=CODE` above a RUN skips just\n"
 	"that code's fix.",
-	.run = run,	.stage_local = 1,
+	.run = run,
+	.stage_local = 1,
 };

@@ -2182,7 +2182,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 			if (df_mem_ieq(img.ptr + k, "windows", 7) ||
 			    (k + 10 <= img.len && df_mem_ieq(img.ptr + k, "nanoserver", 10)))
 				win = 1;
-		if (win)
+		if (win || df_stage_settled(ctx, doc, i))
 			continue;
 		wd = "?0"; /* the base image's WORKDIR */
 		posix = 1;
@@ -2271,4 +2271,5 @@ const struct df_pass df_pass_manifests_first = {
 	.summary = "copy dependency manifests and install before copying the whole context",
 	.doc = doc_text,
 	.run = run,
+	.stage_local = 1,
 };

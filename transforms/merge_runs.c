@@ -888,11 +888,9 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	size_t ned = 0, cap = 0, i, gfirst = 0, gcount = 0;
 	struct run prev, cur;
 	int have = 0, changes = 0;
-	unsigned char *settled = df_xcalloc(nst + 1, 1);
+	unsigned char *settled = df_stages_settled(ctx, doc, nst); /* left so last time */
 	size_t s = 0;
 
-	for (i = 0; i < nst; i++) /* the stages it left settled last time */
-		settled[i] = (unsigned char)df_stage_settled(ctx, doc, i);
 	for (i = 0; i <= doc->nnodes; i++) {
 		const struct df_node *n = i < doc->nnodes ? &doc->nodes[i] : NULL;
 		int cand;
@@ -969,5 +967,6 @@ const struct df_pass df_pass_merge_runs = {
 	"background jobs or daemons, stages whose SHELL is not sh-like (pwsh,\n"
 	"cmd, Windows images), scripts with control flow or bash-only syntax,\n"
 	"and RUNs under `# dfix ignore=merge-runs` or `# hadolint ignore=DL3059`.",
-	.run = run,	.stage_local = 1,
+	.run = run,
+	.stage_local = 1,
 };

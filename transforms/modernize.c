@@ -317,12 +317,16 @@ static int as_casing(struct df_ctx *ctx, struct df_doc *doc, size_t idx)
 static int run(struct df_ctx *ctx, struct df_doc *doc)
 {
 	int changes = 0;
-	size_t i;
+	size_t i, ns, s = 0;
+	struct df_stage *st = df_stages(doc, &ns);
+	unsigned char *settled = df_stages_settled(ctx, doc, ns); /* left so last time */
 
 	for (i = 0; i < doc->nnodes; i++) {
 		const struct df_node *n = &doc->nodes[i];
 
-		if (n->kind != DF_INSTRUCTION || !n->inst ||
+		while (s < ns && i >= st[s].end)
+			s++;
+		if ((s < ns && i >= st[s].from && settled[s]) || n->kind != DF_INSTRUCTION || !n->inst ||
 		    (n->cmd != DF_CMD_MAINTAINER && n->cmd != DF_CMD_ENV && n->cmd != DF_CMD_ADD &&
 		     n->cmd != DF_CMD_FROM) ||
 		    df_pass_ignored(ctx, doc, i))
@@ -344,6 +348,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 			break;
 		}
 	}
+	free(settled);
+	free(st);
 	return changes;
 }
 
@@ -365,4 +371,5 @@ const struct df_pass df_pass_modernize = {
 	       "  FROM x as name     -> FROM x AS name: AS in the case of FROM (FromAsCasing)\n"
 	       "A legacy ENV whose value has both blanks and quotes is left alone.\n",
 	.run = run,
+	.stage_local = 1,
 };
