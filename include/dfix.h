@@ -320,6 +320,10 @@ struct df_pass {
 	 * df_stages, and the nodes before the first FROM: it may skip the
 	 * stages df_stage_settled() names. */
 	int stage_local;
+	/* It never changes the Dockerfile, only writes other files
+	 * (df_ctx_extra) and reports: the driver runs it once, on the final
+	 * text, after the others have settled. */
+	int extras_only;
 };
 
 /* The registry, in the order the driver runs the passes. */

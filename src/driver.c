@@ -595,7 +595,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			unsigned long edits;
 			int n, invalid;
 
-			if (seen[p] || !runs(ctx, p, doc, pragmas))
+			if (seen[p] || pass->extras_only || !runs(ctx, p, doc, pragmas))
 				continue;
 			seen[p] = 1; /* unless it changes the text, it has seen it */
 			if (pass->level == DF_LEVEL_FORMAT) {
@@ -699,8 +699,28 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				check_settled(ctx, pass, &text);
 		}
 		for (settled = 1, p = 0; df_passes[p]; p++)
-			if (!seen[p] && runs(ctx, p, doc, pragmas))
+			if (!seen[p] && !df_passes[p]->extras_only && runs(ctx, p, doc, pragmas))
 				settled = 0;
+	}
+	/* the text is final: now the passes that only write other files */
+	for (k = 0; settled && df_passes[k]; k++) {
+		const struct df_pass *pass = df_passes[k];
+		size_t keep = ctx->nfindings, f;
+		unsigned long edits = doc->edits;
+
+		if (!pass->extras_only || !runs(ctx, k, doc, pragmas))
+			continue;
+		ctx->current = pass;
+		pass->run(ctx, doc);
+		ctx->current = NULL;
+		for (f = keep; f < ctx->nfindings; f++)
+			if (ctx->findings[f].line >= 1)
+				ctx->findings[f].line = to_input(orig, norig, ctx->findings[f].line);
+		if (doc->edits != edits) { /* not its to do: the text stays */
+			if (check)
+				check_failed(pass, "a pass that only writes other files edited the Dockerfile");
+			doc = parse_again(doc, text, &settle, np);
+		}
 	}
 	df_doc_free(doc);
 	if (!settled) {

@@ -1427,4 +1427,5 @@ const struct df_pass df_pass_dockerignore = {
 	"The Dockerfile itself is not changed; -d shows the ignore file's diff and -w\n"
 	"writes it. Standard input without --context has no context: nothing is done.\n",
 	.run = run,
+	.extras_only = 1,
 };
