@@ -112,16 +112,18 @@ static inline int df_stage_relevant(const struct df_node *nd)
 		(nd->nflags && (nd->cmd == DF_CMD_COPY || nd->cmd == DF_CMD_ADD ||
 				nd->cmd == DF_CMD_RUN)));
 }
-/* df_doc_reparse kept the stages' nodes: kept[] are the relevant nodes it
- * left alone (model, new index), in order; fresh: it parsed a relevant
- * node again or took one a pass made. When those are the nodes the stages
- * were last found from (the same models in the same order, whatever was
- * edited since), the stages stay valid with the new indices. */
+/* After df_doc_reparse: kept[] are the relevant nodes of the new tree
+ * (model, index), in order ((size_t)-1: unknown). When they are the nodes
+ * the stages were last found from (the same models, or models parsed again
+ * that say the same to df_stages: FROM's image and name, the flags), in the
+ * same order (less some that said what the one before them in their stage
+ * says: merged RUNs), the stages stay valid with the new indices. Else they
+ * are found again when next asked. */
 struct df_kept {
 	const struct df_inst *inst;
 	size_t idx;
 };
-void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept, int fresh);
+void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept);
 /* For checks: are the stages df_stages keeps those it would find again? */
 int df_stages_same_as_found(const struct df_doc *doc);
 /* Per stage (df_stages order), a hash of everything a stage_local pass may

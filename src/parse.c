@@ -716,7 +716,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	int rc = 0, compact;
 	/* the stages df_stages found (maybe before the pass edited) stay valid
 	 * when the nodes it read are still there, left alone, in that order */
-	int track = memo->stages_at != 0, fresh = 0;
+	int track = memo->stages_at != 0, over = 0;
 	struct df_kept *kept = track ? df_xmalloc((memo->nrel + 1) * sizeof(*kept)) : NULL;
 	size_t nkept = 0;
 
@@ -810,8 +810,8 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			nd = &doc->nodes[doc->nnodes++];
 			*nd = edited[i];
 			if (track && df_stage_relevant(nd)) {
-				if (dirty[i] == 2 || nkept > memo->nrel) {
-					fresh = 1;
+				if (nkept > memo->nrel) {
+					over = 1;
 				} else {
 					kept[nkept].inst = nd->inst;
 					kept[nkept++].idx = doc->nnodes - 1;
@@ -878,8 +878,16 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			rc = -1;
 		if (rc == 0)
 			map_window(doc, text, edited, n, offs, i, start, memo, map, &last);
-		for (k = start; track && !fresh && k < doc->nnodes; k++)
-			fresh = df_stage_relevant(&doc->nodes[k]);
+		for (k = start; track && k < doc->nnodes; k++) {
+			if (!df_stage_relevant(&doc->nodes[k]))
+				continue;
+			if (nkept > memo->nrel) {
+				over = 1;
+			} else {
+				kept[nkept].inst = doc->nodes[k].inst;
+				kept[nkept++].idx = k;
+			}
+		}
 		add_window(memo, start, doc->nnodes);
 		lineno = ps.lineno;
 		i = j;
@@ -901,8 +909,8 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	memo->last_end = doc->nnodes ? doc->nodes[doc->nnodes - 1].text.ptr +
 					       doc->nodes[doc->nnodes - 1].text.len
 				     : NULL;
-	if (track && rc == 0)
-		df_stages_reparsed(doc, kept, nkept, fresh);
+	if (track)
+		df_stages_reparsed(doc, kept, rc == 0 && !over ? nkept : (size_t)-1);
 	free(kept);
 	if (rc == 0) {
 		memo->win_at = doc->edits + 1;

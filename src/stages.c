@@ -220,16 +220,63 @@ static struct df_memo *stages_memo(const struct df_doc *doc)
 	return m;
 }
 
-void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept, int fresh)
+static int span_eq(struct df_span a, struct df_span b)
+{
+	return a.len == b.len && (a.ptr == b.ptr || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* Does model b say to df_stages what a said (a parsed again: FROM's image
+ * and name, the flags of COPY/ADD/RUN)? */
+static int same_to_stages(const struct df_inst *a, const struct df_inst *b)
+{
+	size_t i;
+
+	if (a == b)
+		return 1;
+	if (a->cmd != b->cmd && !((a->cmd == DF_CMD_COPY || a->cmd == DF_CMD_ADD) &&
+				  (b->cmd == DF_CMD_COPY || b->cmd == DF_CMD_ADD)))
+		return 0; /* (ADD and COPY are the same to it) */
+	if (a->cmd == DF_CMD_FROM)
+		return a->nargs == b->nargs && (!a->nargs || span_eq(a->args[0], b->args[0])) &&
+		       (a->nargs != 3 || span_eq(a->args[2], b->args[2]));
+	if (a->nflags != b->nflags)
+		return 0;
+	for (i = 0; i < a->nflags; i++)
+		if (!span_eq(a->flags[i], b->flags[i]))
+			return 0;
+	return 1;
+}
+
+void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept)
 {
 	struct df_memo *m = doc->memo;
-	size_t i, s = 0;
+	size_t i, j, s = 0;
 
-	if (fresh || !m || nkept != m->nrel)
+	if (!m)
 		return;
+	/* in order, each the same; a node gone (RUNs merged) may be one that
+	 * said the same as the one before it in its stage */
+	for (i = j = 0; nkept != (size_t)-1 && i < m->nrel;) {
+		if (j < nkept && same_to_stages(m->rel[i], kept[j].inst)) {
+			i++;
+			j++;
+		} else if (j > 0 && m->rel[i]->cmd != DF_CMD_FROM &&
+			   kept[j - 1].inst->cmd != DF_CMD_FROM &&
+			   same_to_stages(m->rel[i], kept[j - 1].inst)) {
+			i++;
+		} else {
+			break;
+		}
+	}
+	if (nkept == (size_t)-1 || i < m->nrel || j < nkept) {
+		/* found again when asked; the models listed may go */
+		m->stages_at = 0;
+		m->nrel = 0;
+		return;
+	}
 	for (i = 0; i < nkept; i++)
-		if (kept[i].inst != m->rel[i])
-			return;
+		m->rel[i] = kept[i].inst;
+	m->nrel = nkept;
 	/* the same FROMs and flags in the same order: only indices moved */
 	for (i = 0; i < nkept; i++) {
 		const struct df_inst *inst = kept[i].inst;
