@@ -551,6 +551,14 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	size_t ns;
 	int r = 0;
 
+	size_t i, froms = 0;
+
+	/* a single stage only: stop at a second FROM */
+	for (i = 0; i < doc->nnodes && froms < 2; i++)
+		froms += doc->nodes[i].kind == DF_INSTRUCTION && doc->nodes[i].cmd == DF_CMD_FROM &&
+			 doc->nodes[i].inst;
+	if (froms != 1)
+		return 0;
 	st = df_stages(doc, &ns);
 	if (ns == 1)
 		r = split(ctx, doc, &st[0]);
