@@ -1035,6 +1035,7 @@ void df_doc_free(struct df_doc *doc)
 	if (doc->memo) {
 		free(doc->memo->stages);
 		free(doc->memo->rel);
+		free(doc->memo->name_slot);
 		free(doc->memo->sigs);
 		free(doc->memo->spare);
 		free(doc->memo->win);

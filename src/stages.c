@@ -122,8 +122,9 @@ static void add_edge(struct edge **e, size_t *n, size_t *cap, size_t a, size_t b
 
 static size_t relevant(const struct df_doc *doc, const struct df_inst ***rel, size_t *relcap,
 		       size_t **at);
+struct names;
 static struct df_stage *compute(const struct df_doc *doc, const struct df_inst **rel,
-				const size_t *at, size_t nrel, size_t *n);
+				const size_t *at, size_t nrel, size_t *n, struct names *names);
 
 /* Every pass asks, most of them each round: keep the answer until the next
  * edit, and give each caller its own copy. */
@@ -212,8 +213,13 @@ static struct df_memo *stages_memo(const struct df_doc *doc)
 
 		/* what it reads is kept for df_stages_reparsed */
 		m->nrel = relevant(doc, &m->rel, &m->relcap, &at);
+		struct names names;
+
 		free(m->stages);
-		m->stages = compute(doc, m->rel, at, m->nrel, &m->nstages);
+		free(m->name_slot);
+		m->stages = compute(doc, m->rel, at, m->nrel, &m->nstages, &names);
+		m->name_slot = names.slot; /* for df_stages_reparsed */
+		m->name_cap = names.cap;
 		m->stages_at = doc->edits + 1;
 		free(at);
 	}
@@ -247,6 +253,25 @@ static int same_to_stages(const struct df_inst *a, const struct df_inst *b)
 	return 1;
 }
 
+static int names_find(const struct names *t, const struct df_stage *st, size_t n,
+		      struct df_span ref);
+
+/* FROM b (parsed again) in place of a, the FROM of stage s: the same name,
+ * and an image that is the same earlier stage, or none. */
+static int same_base(const struct df_memo *m, size_t s, const struct df_inst *a,
+		     const struct df_inst *b)
+{
+	struct names t;
+
+	if (a->cmd != DF_CMD_FROM || b->cmd != DF_CMD_FROM || a->nargs != b->nargs ||
+	    !b->nargs || (a->nargs == 3 && !span_eq(a->args[2], b->args[2])) || s >= m->nstages ||
+	    !m->name_cap)
+		return 0;
+	t.slot = m->name_slot;
+	t.cap = m->name_cap;
+	return names_find(&t, m->stages, s, b->args[0]) == m->stages[s].base;
+}
+
 void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t nkept)
 {
 	struct df_memo *m = doc->memo;
@@ -254,10 +279,13 @@ void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t n
 
 	if (!m)
 		return;
-	/* in order, each the same; a node gone (RUNs merged) may be one that
-	 * said the same as the one before it in its stage */
+	/* in order, each the same; a FROM may name another image that is the
+	 * same stage or none; a node gone (RUNs merged) may be one that said
+	 * the same as the one before it in its stage */
 	for (i = j = 0; nkept != (size_t)-1 && i < m->nrel;) {
-		if (j < nkept && same_to_stages(m->rel[i], kept[j].inst)) {
+		if (j < nkept && (same_to_stages(m->rel[i], kept[j].inst) ||
+				  same_base(m, s, m->rel[i], kept[j].inst))) {
+			s += m->rel[i]->cmd == DF_CMD_FROM;
 			i++;
 			j++;
 		} else if (j > 0 && m->rel[i]->cmd != DF_CMD_FROM &&
@@ -277,6 +305,7 @@ void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t n
 	for (i = 0; i < nkept; i++)
 		m->rel[i] = kept[i].inst;
 	m->nrel = nkept;
+	s = 0;
 	/* the same FROMs and flags in the same order: only indices moved */
 	for (i = 0; i < nkept; i++) {
 		const struct df_inst *inst = kept[i].inst;
@@ -311,7 +340,10 @@ int df_stages_same_as_found(const struct df_doc *doc)
 		const struct df_inst **rel = NULL;
 		size_t *at, cap = 0, nrel = relevant(doc, &rel, &cap, &at);
 
-		st = compute(doc, rel, at, nrel, &n);
+		struct names names;
+
+		st = compute(doc, rel, at, nrel, &n, &names);
+		free(names.slot);
 		free(rel);
 		free(at);
 	}
@@ -355,7 +387,7 @@ static size_t relevant(const struct df_doc *doc, const struct df_inst ***rel, si
 
 /* The stages, from the relevant nodes rel[0..nrel) at node indices at[]. */
 static struct df_stage *compute(const struct df_doc *doc, const struct df_inst **rel,
-				const size_t *at, size_t nrel, size_t *n)
+				const size_t *at, size_t nrel, size_t *n, struct names *names_out)
 {
 	struct df_stage *st = NULL;
 	struct edge *e = NULL;
@@ -384,6 +416,8 @@ static struct df_stage *compute(const struct df_doc *doc, const struct df_inst *
 		ns++;
 	}
 	*n = ns;
+	names_out->slot = NULL;
+	names_out->cap = 0;
 	if (!ns)
 		return st;
 	st[ns - 1].end = doc->nnodes;
@@ -447,6 +481,6 @@ static struct df_stage *compute(const struct df_doc *doc, const struct df_inst *
 	free(copied);
 	free(other);
 	free(e);
-	free(names.slot);
+	*names_out = names; /* the caller keeps it or frees it */
 	return st;
 }
