@@ -1349,9 +1349,11 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 {
 	const struct df_node *n = &lc->doc->nodes[idx];
 	size_t k;
-	long s;
+	long s = lc->stage[idx];
 
-	if (n->kind != DF_INSTRUCTION || n->cmd != DF_CMD_RUN || !n->inst || n->inst->json ||
+	/* (a stage the last run left settled: without reading the model) */
+	if (n->kind != DF_INSTRUCTION || n->cmd != DF_CMD_RUN || (s >= 0 && lc->settled[s]) ||
+	    !n->inst || n->inst->json ||
 	    n->inst->nheredocs || !(lc->shells[idx] & SH_OK) || !n->nlines ||
 	    n->lines[n->nlines - 1].kind != DF_LINE_CODE) {
 		o->ed = NULL; /* what release() reads */
@@ -1361,8 +1363,7 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 	}
 	one_clear(o);
 	df_arena_init(&o->scratch);
-	s = lc->stage[idx];
-	if (s < 0 || !lc->reach[s] || lc->settled[s])
+	if (s < 0 || !lc->reach[s])
 		return 0;
 	o->lc = lc;
 	o->idx = idx;
