@@ -129,10 +129,11 @@ void df_stages_reparsed(struct df_doc *doc, const struct df_kept *kept, size_t n
 int df_stages_same_as_found(const struct df_doc *doc);
 /* Per stage (df_stages order), a hash of everything a stage_local pass may
  * read for it: the nodes (each known by its line table, which a re-parse
- * that leaves the node alone keeps) of the stage, of the stages it is built on (FROM,
- * transitively) and of those built on it, their stage facts and indices,
- * and the nodes before the first FROM. Equal hashes: the same input for
- * that pass there. NULL when there are no stages. */
+ * that leaves the node alone keeps) of the stage and the comments right
+ * above its FROM, of the stages it is built on (FROM, transitively) and of
+ * those built on it, their stage facts and indices, and the nodes before
+ * the first FROM. Equal hashes: the same input for that pass there. NULL
+ * when there are no stages. */
 const uint64_t *df_stage_sigs(const struct df_doc *doc, size_t *n);
 /* Do doc's nodes point into the text that starts at p (a text it was parsed
  * or re-parsed from)? The caller keeps such a text alive. */

@@ -188,7 +188,9 @@ const uint64_t *df_stage_sigs(const struct df_doc *doc, size_t *n)
 
 		h = mix(h, (uint64_t)st[s].is_final | (uint64_t)st[s].reaches_final << 1 |
 			       (uint64_t)st[s].only_copied_from << 2 | (uint64_t)(st[s].base + 1) << 3);
-		m->sigs[s] = hash_nodes(doc, st[s].from, st[s].end, h);
+		/* with the comments right above the FROM (in the stage before:
+		 * they may switch a pass off for it) */
+		m->sigs[s] = hash_nodes(doc, df_doc_owned_start(doc, st[s].from), st[s].end, h);
 		/* (mix(a, b) is mix(b, a): different seeds keep them apart) */
 		chain[s] = mix(st[s].base >= 0 ? chain[st[s].base] : 0x51ed27u, m->sigs[s]);
 		tree[s] = mix(m->sigs[s], 0x2545f491u);

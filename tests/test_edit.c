@@ -489,6 +489,17 @@ static void test_stage_sigs(void **state)
 	for (i = 0; i < 4; i++)
 		assert_true(h[i] != before[i]);
 	df_doc_free(doc);
+
+	/* a comment right above a FROM may switch a pass off for its stage */
+	doc = PARSE("FROM a\nRUN x\n# c\nFROM b\nRUN y\n");
+	h = df_stage_sigs(doc, &n);
+	assert_int_equal(n, 2);
+	memcpy(before, h, 2 * sizeof(*h));
+	assert_int_equal(df_doc_replace(doc, 2, L("# dfix ignore=pin-tag\n")), 0);
+	assert_int_equal(reparse_check(doc, &t, NULL, NULL), 0);
+	h = df_stage_sigs(doc, &n);
+	assert_true(h[1] != before[1]);
+	df_doc_free(doc);
 	df_buf_release(&t);
 	df_buf_release(&t2);
 }
