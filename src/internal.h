@@ -82,6 +82,8 @@ struct df_memo {
 	const struct df_inst **rel; /* what df_stages read, in order: the FROMs, and */
 	size_t nrel, relcap;        /* COPY/ADD/RUN with flags (df_stage_relevant) */
 	size_t *name_slot, name_cap; /* its table of stage names (stages.c) */
+	unsigned char *shells;   /* df_runs_shells (merge_runs.c), valid while */
+	unsigned long shells_at; /* shells_at == edits + 1 */
 	unsigned long dev_at;
 	int dev;
 	struct df_node *spare;   /* df_doc_reparse's other node array, reused */

@@ -1036,6 +1036,7 @@ void df_doc_free(struct df_doc *doc)
 		free(doc->memo->stages);
 		free(doc->memo->rel);
 		free(doc->memo->name_slot);
+		free(doc->memo->shells);
 		free(doc->memo->sigs);
 		free(doc->memo->spare);
 		free(doc->memo->win);

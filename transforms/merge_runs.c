@@ -136,9 +136,18 @@ struct df_runs_stage *df_runs_stages(const struct df_doc *doc, size_t *n)
  */
 unsigned char *df_runs_shells(const struct df_doc *doc, const struct df_runs_stage *st, size_t ns)
 {
-	unsigned char *out = df_xcalloc(doc->nnodes + 1, 1);
-	unsigned char *endstate = df_xcalloc(ns + 1, 1);
+	struct df_memo *m = df_doc_memo(doc);
+	unsigned char *out, *endstate;
 	size_t s, i;
+
+	/* layer-cleanup and merge-runs both ask, about the same text */
+	if (m->shells_at == doc->edits + 1) {
+		out = df_xmalloc(doc->nnodes + 1);
+		memcpy(out, m->shells, doc->nnodes + 1);
+		return out;
+	}
+	out = df_xcalloc(doc->nnodes + 1, 1);
+	endstate = df_xcalloc(ns + 1, 1);
 
 	for (s = 0; s < ns; s++) {
 		unsigned char state = st[s].base >= 0 ? endstate[st[s].base] :
@@ -154,6 +163,9 @@ unsigned char *df_runs_shells(const struct df_doc *doc, const struct df_runs_sta
 		endstate[s] = state;
 	}
 	free(endstate);
+	m->shells = df_xrealloc(m->shells, doc->nnodes + 1);
+	memcpy(m->shells, out, doc->nnodes + 1);
+	m->shells_at = doc->edits + 1;
 	return out;
 }
 
