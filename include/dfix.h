@@ -178,6 +178,9 @@ struct df_doc {
 	int file_pragma;         /* the parse met a comment with a file-level
 				    pragma (df_doc_file_pragmas); meaningful
 				    while edits == 0 */
+	size_t first_refused;    /* the first instruction node (index + 1) whose
+				    model df_doc_validate refuses, 0: none;
+				    meaningful while edits == 0 */
 	struct df_diag *diags;   /* malloc'ed array of errors BuildKit would report */
 	size_t ndiags, diagcap;
 	struct df_arena arena;

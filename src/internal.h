@@ -157,6 +157,9 @@ int df_pass_file_ignored(const struct df_pass *pass, const struct df_doc *doc);
  * (`# dfix off`, `# dfix ignore-file=`, `# hadolint global ignore=`)? When
  * not, df_pass_file_ignored() is 0 for every pass: the driver asks once. */
 int df_doc_file_pragmas(const struct df_doc *doc);
+/* What df_doc_validate says about one model (NULL: nothing), checked while
+ * the parser has it at hand (message in arena a). */
+const char *df_inst_refused(struct df_arena *a, const struct df_inst *inst);
 /* Is node n a comment with a file-level pragma? */
 int df_node_file_pragma(const struct df_node *n);
 

@@ -423,6 +423,9 @@ static void parse_lines(struct parser *ps)
 		n->inst = inst;
 		n->cmd = inst ? inst->cmd : DF_CMD_UNKNOWN;
 		n->nflags = inst ? (uint32_t)inst->nflags : 0;
+		if (!err && inst && !ps->doc->first_refused &&
+		    df_inst_refused(&ps->doc->arena, inst))
+			ps->doc->first_refused = ps->doc->nnodes; /* (index + 1) */
 		if (err) {
 			n->error = err;
 			add_diag(ps->doc, startline, 1, err);
@@ -466,6 +469,7 @@ static struct df_doc *parse_doc(const char *src, size_t len, char escape, int fr
 	doc->escape = escape;
 	doc->has_bom = 0;
 	doc->file_pragma = 0;
+	doc->first_refused = 0;
 	df_arena_release(&doc->arena);
 	df_arena_init(&doc->arena);
 	parse_window(&ps, 0, cut, 0, !fragment);

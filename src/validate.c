@@ -91,6 +91,14 @@ static const char *check_inst(struct df_arena *a, const struct df_inst *inst, in
 	return NULL;
 }
 
+const char *df_inst_refused(struct df_arena *a, const struct df_inst *inst)
+{
+	/* RUN, CMD and ENTRYPOINT have nothing to check: not read */
+	if (inst->cmd == DF_CMD_RUN || inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT)
+		return NULL;
+	return check_inst(a, inst, 0);
+}
+
 const struct df_diag *df_doc_validate(struct df_doc *doc)
 {
 	const struct df_diag *d = df_doc_error(doc);
@@ -120,9 +128,14 @@ const struct df_diag *df_doc_validate(struct df_doc *doc)
 
 		if (n->kind != DF_INSTRUCTION || !n->inst)
 			continue;
-		/* RUN, CMD and ENTRYPOINT have nothing to check: not read */
-		msg = n->cmd == DF_CMD_RUN || n->cmd == DF_CMD_CMD || n->cmd == DF_CMD_ENTRYPOINT
-			      ? NULL : check_inst(&doc->arena, n->inst, 0);
+		if (stage && doc->edits == 0) {
+			/* the parse checked every model: go to the first it refused */
+			if (!doc->first_refused || doc->first_refused - 1 < i)
+				return NULL;
+			i = doc->first_refused - 1;
+			n = &doc->nodes[i];
+		}
+		msg = df_inst_refused(&doc->arena, n->inst);
 		if (!msg && !stage && n->cmd != DF_CMD_FROM && n->cmd != DF_CMD_ARG)
 			msg = "no build stage in current context: the first instruction must be FROM (ARG may come before it)";
 		if (msg)
