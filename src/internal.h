@@ -84,6 +84,9 @@ struct df_memo {
 	size_t *name_slot, name_cap; /* its table of stage names (stages.c) */
 	unsigned char *shells;   /* df_runs_shells (merge_runs.c), valid while */
 	unsigned long shells_at; /* shells_at == edits + 1 */
+	const struct df_inst **win_from; /* per stage: the FROM whose image */
+	unsigned char *win_image;        /* win_image says is Windows or not */
+	size_t nwin_from;
 	unsigned long dev_at;
 	int dev;
 	struct df_node *spare;   /* df_doc_reparse's other node array, reused */

@@ -1041,6 +1041,8 @@ void df_doc_free(struct df_doc *doc)
 		free(doc->memo->rel);
 		free(doc->memo->name_slot);
 		free(doc->memo->shells);
+		free(doc->memo->win_from);
+		free(doc->memo->win_image);
 		free(doc->memo->sigs);
 		free(doc->memo->spare);
 		free(doc->memo->win);

@@ -148,10 +148,21 @@ unsigned char *df_runs_shells(const struct df_doc *doc, const struct df_runs_sta
 	}
 	out = df_xcalloc(doc->nnodes + 1, 1);
 	endstate = df_xcalloc(ns + 1, 1);
-
+	if (m->nwin_from != ns) { /* whether each stage's image is Windows, by its FROM */
+		m->win_from = df_xrealloc(m->win_from, (ns + 1) * sizeof(*m->win_from));
+		m->win_image = df_xrealloc(m->win_image, ns + 1);
+		memset(m->win_from, 0, (ns + 1) * sizeof(*m->win_from));
+		m->nwin_from = ns;
+	}
 	for (s = 0; s < ns; s++) {
-		unsigned char state = st[s].base >= 0 ? endstate[st[s].base] :
-				      windows_image(st[s].image) ? 0 : SH_OK;
+		const struct df_inst *from = doc->nodes[st[s].from].inst;
+		unsigned char state;
+
+		if (st[s].base < 0 && m->win_from[s] != from) {
+			m->win_image[s] = (unsigned char)windows_image(st[s].image);
+			m->win_from[s] = from;
+		}
+		state = st[s].base >= 0 ? endstate[st[s].base] : m->win_image[s] ? 0 : SH_OK;
 
 		for (i = st[s].from + 1; i < st[s].end; i++) {
 			const struct df_node *n = &doc->nodes[i];
