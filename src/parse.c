@@ -717,7 +717,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	size_t nl = 1, e, ecap, next_old = 0, k, nt;
 	struct df_memo *memo = df_doc_memo(doc);
 	const char *last_end;
-	int rc = 0, compact;
+	int rc = 0, compact, hint = -1;
 	/* the stages df_stages found (maybe before the pass edited) stay valid
 	 * when the nodes it read are still there, left alone, in that order */
 	int track = memo->stages_at != 0, over = 0;
@@ -747,7 +747,11 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	offs = df_xmalloc((n + 1) * sizeof(*offs));
 	for (i = off = 0; i < n; i++) {
 		const struct df_node *nd = &edited[i];
-		int t = text_of(memo, &nd->text), clean = t >= 0;
+		/* (most nodes lie in the text of the node before them) */
+		int t = hint >= 0 && nd->text.ptr >= memo->texts[hint].ptr &&
+				nd->text.ptr + nd->text.len <= memo->texts[hint].ptr + memo->texts[hint].len
+			? hint : text_of(memo, &nd->text);
+		int clean = t >= 0;
 		const char *end = nd->text.ptr + nd->text.len;
 
 		/* a file's last node may end mid-continuation or without
@@ -758,6 +762,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			clean = 0;
 		dirty[i] = clean ? 0 : whole_node(nd, i + 1 == n) ? 2 : 1;
 		tix[i] = (signed char)t;
+		hint = t;
 		offs[i] = off;
 		off += nd->text.len;
 	}
