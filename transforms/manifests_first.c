@@ -2178,11 +2178,13 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		size_t k;
 		int win = 0;
 
+		if (df_stage_settled(ctx, doc, i))
+			continue;
 		for (k = 0; k + 7 <= img.len; k++)
 			if (df_mem_ieq(img.ptr + k, "windows", 7) ||
 			    (k + 10 <= img.len && df_mem_ieq(img.ptr + k, "nanoserver", 10)))
 				win = 1;
-		if (win || df_stage_settled(ctx, doc, i))
+		if (win)
 			continue;
 		wd = "?0"; /* the base image's WORKDIR */
 		posix = 1;
