@@ -81,37 +81,23 @@ void df_dump(struct df_doc *doc, struct df_buf *out)
 			df_dump_inst(doc->nodes[i].inst, out);
 }
 
-static int span_same(struct df_span a, struct df_span b)
-{
-	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
-
 /* Would df_dump_inst print the same for both? (Compared field by field,
  * without formatting: the driver asks this after every format pass.) */
 int df_inst_same_dump(const struct df_inst *a, const struct df_inst *b)
 {
-	size_t i;
-
 	if (a == b) /* a node no pass touched: the same model */
 		return 1;
 	if (a->keyword.len != b->keyword.len ||
 	    !df_mem_ieq(a->keyword.ptr, b->keyword.ptr, a->keyword.len))
 		return 0;
-	if (a->nflags != b->nflags || !a->sub != !b->sub || a->has_next != b->has_next)
+	if (a->nflags != b->nflags || !a->sub != !b->sub || a->has_next != b->has_next ||
+	    !df_spans_same(a->flags, b->flags, a->nflags))
 		return 0;
-	for (i = 0; i < a->nflags; i++)
-		if (!span_same(a->flags[i], b->flags[i]))
-			return 0;
 	if (a->sub)
 		return df_inst_same_dump(a->sub, b->sub);
 	if (!a->has_next)
 		return 1;
-	if (a->nargs != b->nargs)
-		return 0;
-	for (i = 0; i < a->nargs; i++)
-		if (!span_same(a->args[i], b->args[i]))
-			return 0;
-	return 1;
+	return a->nargs == b->nargs && df_spans_same(a->args, b->args, a->nargs);
 }
 
 int df_insts_same_dump(const struct df_inst *const *a, size_t na, const struct df_node *b,

@@ -143,6 +143,9 @@ const uint64_t *df_stage_sigs(const struct df_doc *doc, size_t *n);
 /* Do doc's nodes point into the text that starts at p (a text it was parsed
  * or re-parsed from)? The caller keeps such a text alive. */
 int df_doc_holds(const struct df_doc *doc, const char *p);
+/* Do two spans hold the same bytes? And two arrays of n spans? */
+int df_span_same(struct df_span a, struct df_span b);
+int df_spans_same(const struct df_span *a, const struct df_span *b, size_t n);
 /* Is s a (non-empty) run of decimal digits: a stage index, not a name? */
 int df_span_digits(struct df_span s);
 /* FNV-1a over a NUL-terminated string, continuing from h (start with

@@ -228,31 +228,19 @@ static struct df_memo *stages_memo(const struct df_doc *doc)
 	return m;
 }
 
-static int span_eq(struct df_span a, struct df_span b)
-{
-	return a.len == b.len && (a.ptr == b.ptr || memcmp(a.ptr, b.ptr, a.len) == 0);
-}
-
 /* Does model b say to df_stages what a said (a parsed again: FROM's image
  * and name, the flags of COPY/ADD/RUN)? */
 static int same_to_stages(const struct df_inst *a, const struct df_inst *b)
 {
-	size_t i;
-
 	if (a == b)
 		return 1;
 	if (a->cmd != b->cmd && !((a->cmd == DF_CMD_COPY || a->cmd == DF_CMD_ADD) &&
 				  (b->cmd == DF_CMD_COPY || b->cmd == DF_CMD_ADD)))
 		return 0; /* (ADD and COPY are the same to it) */
 	if (a->cmd == DF_CMD_FROM)
-		return a->nargs == b->nargs && (!a->nargs || span_eq(a->args[0], b->args[0])) &&
-		       (a->nargs != 3 || span_eq(a->args[2], b->args[2]));
-	if (a->nflags != b->nflags)
-		return 0;
-	for (i = 0; i < a->nflags; i++)
-		if (!span_eq(a->flags[i], b->flags[i]))
-			return 0;
-	return 1;
+		return a->nargs == b->nargs && (!a->nargs || df_span_same(a->args[0], b->args[0])) &&
+		       (a->nargs != 3 || df_span_same(a->args[2], b->args[2]));
+	return a->nflags == b->nflags && df_spans_same(a->flags, b->flags, a->nflags);
 }
 
 static int names_find(const struct names *t, const struct df_stage *st, size_t n,
@@ -266,7 +254,7 @@ static int same_base(const struct df_memo *m, size_t s, const struct df_inst *a,
 	struct names t;
 
 	if (a->cmd != DF_CMD_FROM || b->cmd != DF_CMD_FROM || a->nargs != b->nargs ||
-	    !b->nargs || (a->nargs == 3 && !span_eq(a->args[2], b->args[2])) || s >= m->nstages ||
+	    !b->nargs || (a->nargs == 3 && !df_span_same(a->args[2], b->args[2])) || s >= m->nstages ||
 	    !m->name_cap)
 		return 0;
 	t.slot = m->name_slot;

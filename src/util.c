@@ -302,6 +302,21 @@ char *df_arena_dup(struct df_arena *a, const void *p, size_t n)
 
 /* ---- spans ---- */
 
+int df_span_same(struct df_span a, struct df_span b)
+{
+	return a.len == b.len && (a.ptr == b.ptr || a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+int df_spans_same(const struct df_span *a, const struct df_span *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!df_span_same(a[i], b[i]))
+			return 0;
+	return 1;
+}
+
 int df_span_digits(struct df_span s)
 {
 	size_t i;
