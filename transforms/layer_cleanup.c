@@ -312,10 +312,20 @@ static unsigned char *table(const struct lc *lc, int (*fn)(const struct df_node 
 {
 	unsigned char *t = df_xcalloc(lc->doc->nnodes + 1, 1);
 	unsigned char *end = df_xcalloc(lc->ns + 1, 1);
+	unsigned char *asked = df_xmalloc(lc->ns + 1);
 	size_t s, i;
 
+	/* only stages not settled ask, and they read the stages they are on */
+	for (s = 0; s < lc->ns; s++)
+		asked[s] = !lc->settled[s];
+	for (s = lc->ns; s-- > 0;)
+		if (asked[s] && lc->base[s] >= 0)
+			asked[lc->base[s]] = 1;
 	for (s = 0; s < lc->ns; s++) {
 		unsigned char cur = lc->base[s] >= 0 ? end[lc->base[s]] : 0;
+
+		if (!asked[s])
+			continue;
 
 		for (i = lc->st[s].from + 1; i < lc->st[s].end; i++) {
 			const struct df_node *n = &lc->doc->nodes[i];
@@ -327,6 +337,7 @@ static unsigned char *table(const struct lc *lc, int (*fn)(const struct df_node 
 		}
 		end[s] = cur;
 	}
+	free(asked);
 	free(end);
 	return t;
 }
