@@ -475,7 +475,8 @@ static void settle_end(struct df_settle *st, size_t p, int kept)
 	st->cur = NULL;
 }
 
-/* A new tree (a whole parse): the text ids start again. */
+/* A new tree (a whole parse): its nodes are other ones, and a line table
+ * of the old may even lie where one of the new does. */
 static void settle_forget(struct df_settle *st, size_t np)
 {
 	size_t p;
