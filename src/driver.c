@@ -383,23 +383,26 @@ static uint64_t sig_key(uint64_t h)
 	return h ? h : 1;
 }
 
-static int sigset_has(const struct sigset *set, uint64_t h)
+/* The slot that holds key v, or the empty one where it would go. */
+static size_t sigset_slot(const struct sigset *set, uint64_t v)
 {
 	size_t i;
 
-	if (!set->cap)
-		return 0;
-	h = sig_key(h);
-	for (i = (size_t)(h ^ h >> 29) & (set->cap - 1); set->slot[i]; i = (i + 1) & (set->cap - 1))
-		if (set->slot[i] == h)
-			return 1;
-	return 0;
+	for (i = (size_t)(v ^ v >> 29) & (set->cap - 1); set->slot[i] && set->slot[i] != v;
+	     i = (i + 1) & (set->cap - 1))
+		;
+	return i;
+}
+
+static int sigset_has(const struct sigset *set, uint64_t h)
+{
+	return set->cap && set->slot[sigset_slot(set, sig_key(h))] != 0;
 }
 
 /* The set becomes the hashes h[0..n). */
 static void sigset_fill(struct sigset *set, const uint64_t *h, size_t n)
 {
-	size_t cap = 16, k, i;
+	size_t cap = 16, k;
 
 	while (cap < 2 * n + 2)
 		cap *= 2;
@@ -409,14 +412,8 @@ static void sigset_fill(struct sigset *set, const uint64_t *h, size_t n)
 		set->cap = cap;
 	}
 	memset(set->slot, 0, cap * sizeof(*set->slot));
-	for (k = 0; k < n; k++) {
-		uint64_t v = sig_key(h[k]);
-
-		for (i = (size_t)(v ^ v >> 29) & (cap - 1); set->slot[i] && set->slot[i] != v;
-		     i = (i + 1) & (cap - 1))
-			;
-		set->slot[i] = v;
-	}
+	for (k = 0; k < n; k++)
+		set->slot[sigset_slot(set, sig_key(h[k]))] = sig_key(h[k]);
 }
 
 static void sigset_clear(struct sigset *set)

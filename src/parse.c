@@ -643,6 +643,11 @@ static uint32_t inserted_line(const struct df_node *edited, size_t n, size_t i, 
 	return *next < n ? edited[*next].line : last;
 }
 
+static int in_text(const struct df_text *x, const struct df_span *t)
+{
+	return t->ptr >= x->ptr && t->ptr + t->len <= x->ptr + x->len;
+}
+
 /* Which of the listed texts holds t (its index), or -1 (the arena: a pass
  * made it). */
 static int text_of(const struct df_memo *m, const struct df_span *t)
@@ -650,9 +655,29 @@ static int text_of(const struct df_memo *m, const struct df_span *t)
 	size_t k;
 
 	for (k = m->ntexts; k-- > 0;)
-		if (t->ptr >= m->texts[k].ptr && t->ptr + t->len <= m->texts[k].ptr + m->texts[k].len)
+		if (in_text(&m->texts[k], t))
 			return (int)k;
 	return -1;
+}
+
+/* The nodes df_stages reads, in the order a re-parse meets them
+ * (df_stages_reparsed); more than cap: they are not the same. */
+struct keeping {
+	struct df_kept *v;   /* NULL: not kept (no stages found yet) */
+	size_t n, cap;
+	int over;
+};
+
+static void keep_relevant(struct keeping *kp, const struct df_doc *doc, size_t k)
+{
+	if (!kp->v || !df_stage_relevant(&doc->nodes[k]))
+		return;
+	if (kp->n == kp->cap) {
+		kp->over = 1;
+		return;
+	}
+	kp->v[kp->n].inst = doc->nodes[k].inst;
+	kp->v[kp->n++].idx = k;
 }
 
 int df_doc_holds(const struct df_doc *doc, const char *p)
@@ -719,10 +744,8 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	const char *last_end;
 	int rc = 0, compact, hint = -1;
 	/* the stages df_stages found (maybe before the pass edited) stay valid
-	 * when the nodes it read are still there, left alone, in that order */
-	int track = memo->stages_at != 0, over = 0;
-	struct df_kept *kept = track ? df_xmalloc((memo->nrel + 1) * sizeof(*kept)) : NULL;
-	size_t nkept = 0;
+	 * when the nodes it read are still there, in that order */
+	struct keeping kp = { NULL, 0, memo->nrel + 1, 0 };
 
 	for (i = 0; i < n; i++) {
 		total += edited[i].text.len;
@@ -730,6 +753,8 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	}
 	if (total != len)
 		return -1;
+	if (memo->stages_at)
+		kp.v = df_xmalloc(kp.cap * sizeof(*kp.v));
 	if (!memo->ntexts) {
 		memo->texts[0].ptr = doc->src.ptr;
 		memo->texts[0].len = doc->src.len;
@@ -748,9 +773,8 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	for (i = off = 0; i < n; i++) {
 		const struct df_node *nd = &edited[i];
 		/* (most nodes lie in the text of the node before them) */
-		int t = hint >= 0 && nd->text.ptr >= memo->texts[hint].ptr &&
-				nd->text.ptr + nd->text.len <= memo->texts[hint].ptr + memo->texts[hint].len
-			? hint : text_of(memo, &nd->text);
+		int t = hint >= 0 && in_text(&memo->texts[hint], &nd->text) ? hint
+									  : text_of(memo, &nd->text);
 		int clean = t >= 0;
 		const char *end = nd->text.ptr + nd->text.len;
 
@@ -818,14 +842,7 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			}
 			nd = &doc->nodes[doc->nnodes++];
 			*nd = edited[i];
-			if (track && df_stage_relevant(nd)) {
-				if (nkept > memo->nrel) {
-					over = 1;
-				} else {
-					kept[nkept].inst = nd->inst;
-					kept[nkept++].idx = doc->nnodes - 1;
-				}
-			}
+			keep_relevant(&kp, doc, doc->nnodes - 1);
 			if (dirty[i] == 2 || (compact && tix[i] > 0)) {
 				/* into the new text: a node the pass made (in the
 				 * arena), or one of a text given up */
@@ -887,16 +904,8 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 			rc = -1;
 		if (rc == 0)
 			map_window(doc, text, edited, n, offs, i, start, memo, map, &last);
-		for (k = start; track && k < doc->nnodes; k++) {
-			if (!df_stage_relevant(&doc->nodes[k]))
-				continue;
-			if (nkept > memo->nrel) {
-				over = 1;
-			} else {
-				kept[nkept].inst = doc->nodes[k].inst;
-				kept[nkept++].idx = k;
-			}
-		}
+		for (k = start; kp.v && k < doc->nnodes; k++)
+			keep_relevant(&kp, doc, k);
 		add_window(memo, start, doc->nnodes);
 		lineno = ps.lineno;
 		i = j;
@@ -918,9 +927,9 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	memo->last_end = doc->nnodes ? doc->nodes[doc->nnodes - 1].text.ptr +
 					       doc->nodes[doc->nnodes - 1].text.len
 				     : NULL;
-	if (track)
-		df_stages_reparsed(doc, kept, rc == 0 && !over ? nkept : (size_t)-1);
-	free(kept);
+	if (kp.v)
+		df_stages_reparsed(doc, kp.v, rc == 0 && !kp.over ? kp.n : (size_t)-1);
+	free(kp.v);
 	if (rc == 0) {
 		memo->win_at = doc->edits + 1;
 		map[lineno] = last; /* a position just past the end */
