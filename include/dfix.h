@@ -160,7 +160,20 @@ struct df_node {
 	struct df_inst *inst;    /* for DF_INSTRUCTION: the BuildKit model (arena) */
 	const char *error;       /* for DF_ERROR: what is wrong (static or arena) */
 	uint32_t error_col;      /* 1-based column of the error, 0 if unknown */
-	uint32_t nflags;         /* inst->nflags, at hand like cmd */
+	uint16_t nflags;         /* inst->nflags (at most 65535), at hand like cmd */
+	uint8_t seen;            /* what a pass found the node to be (DF_SEEN_*):
+				    kept with the node while a re-parse leaves it
+				    alone, 0 in a node parsed anew */
+	uint8_t unused_;
+};
+
+/* df_node.seen: the format pass's last run left the instruction as it is
+ * (FORMAT), with the verdict it counted its indents with: re-indented to
+ * the unit it recorded (MOVING) or not its to lay out (ALONE). */
+enum {
+	DF_SEEN_FORMAT = 1 << 0,
+	DF_SEEN_FORMAT_MOVING = 1 << 1,
+	DF_SEEN_FORMAT_ALONE = 1 << 2
 };
 
 /* A diagnostic the parser or a validator found. line/col are 1-based. */
@@ -389,6 +402,10 @@ int df_pass_ignored(const struct df_ctx *ctx, const struct df_doc *doc, size_t i
 int df_stage_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t s);
 /* The same for stages 0..n-1: a malloc'ed array of 0/1 (n + 1 entries). */
 unsigned char *df_stages_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t n);
+/* A pass that skipped n nodes by what it recorded in df_node.seen says so:
+ * DFIX_CHECK_REPARSE then compares its output with a run on a fresh parse
+ * (where no node carries a mark). */
+void df_nodes_skipped(struct df_ctx *ctx, size_t n);
 
 /* Stages: one per FROM. `reaches_final` is set for the last stage and every
  * stage it copies from (COPY --from / RUN --mount from=) or builds FROM,

@@ -375,7 +375,8 @@ struct df_settle {
 	const struct sigset *cur;/* the running pass's, or NULL */
 	uint64_t *now;           /* df_stage_sigs at the start of the run */
 	size_t nnow, nowcap;
-	size_t skipped;          /* stages df_stage_settled said yes to */
+	size_t skipped;          /* stages df_stage_settled said yes to, nodes
+				    skipped by their marks (df_nodes_skipped) */
 };
 
 static uint64_t sig_key(uint64_t h)
@@ -434,6 +435,12 @@ int df_stage_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t s)
 	return 1;
 }
 
+void df_nodes_skipped(struct df_ctx *ctx, size_t n)
+{
+	if (ctx->settle)
+		ctx->settle->skipped += n;
+}
+
 unsigned char *df_stages_settled(struct df_ctx *ctx, const struct df_doc *doc, size_t n)
 {
 	unsigned char *v = df_xcalloc(n + 1, 1);
@@ -458,7 +465,6 @@ static void settle_begin(struct df_settle *st, size_t p, const struct df_doc *do
 		memcpy(st->now, h, n * sizeof(*h));
 	st->nnow = n;
 	st->cur = &st->sets[p];
-	st->skipped = 0;
 }
 
 /* After it: kept (every stage of the text it started from is settled for
@@ -482,8 +488,8 @@ static void settle_forget(struct df_settle *st, size_t np)
 		sigset_clear(&st->sets[p]);
 }
 
-/* DFIX_CHECK_REPARSE: a run that skipped stages must give what a whole run
- * gives on the same text (out: its output). */
+/* DFIX_CHECK_REPARSE: a run that skipped stages or marked nodes must give
+ * what a whole run gives on the same text (out: its output). */
 static void check_restricted(struct df_ctx *ctx, const struct df_pass *pass,
 			     const struct df_span *in, const struct df_span *out)
 {
@@ -503,7 +509,7 @@ static void check_restricted(struct df_ctx *ctx, const struct df_pass *pass,
 	}
 	ctx->current = NULL;
 	if (res.len != out->len || memcmp(res.ptr, out->ptr, res.len) != 0)
-		check_failed(pass, "a run that skipped settled stages differs from a whole run");
+		check_failed(pass, "a run that skipped settled stages or marked nodes differs from a whole run");
 	df_ctx_drop_findings(ctx, keep);
 	df_buf_release(&b);
 	df_doc_free(again);
@@ -608,6 +614,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 						snap[nsnap++] = doc->nodes[k].inst;
 			}
 			edits = doc->edits;
+			settle.skipped = 0;
 			if (pass->stage_local)
 				settle_begin(&settle, p, doc);
 			ctx->current = pass;
@@ -621,7 +628,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 					ctx->findings[k].line = to_input(orig, norig, line);
 			}
 			if (n <= 0) {
-				if (check && pass->stage_local && settle.skipped)
+				if (check && settle.skipped)
 					check_restricted(ctx, pass, &text, &text);
 				if (pass->stage_local)
 					settle_end(&settle, p, doc->edits == edits);
@@ -635,13 +642,13 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			}
 			df_buf_reset(&next);
 			df_doc_print(doc, &next);
-			if (pass->stage_local) {
+			if (check && settle.skipped) {
 				struct df_span res = { next.ptr, next.len };
 
-				if (check && settle.skipped)
-					check_restricted(ctx, pass, &text, &res);
-				settle_end(&settle, p, 1); /* forgotten below if not kept */
+				check_restricted(ctx, pass, &text, &res);
 			}
+			if (pass->stage_local)
+				settle_end(&settle, p, 1); /* forgotten below if not kept */
 			if (next.len == text.len && memcmp(next.ptr, text.ptr, text.len) == 0) {
 				df_ctx_drop_findings(ctx, keep);
 				doc = parse_again(doc, text, &settle, np);

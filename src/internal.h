@@ -107,6 +107,11 @@ struct df_memo {
 	uint64_t *sigs;          /* df_stage_sigs, valid while sigs_at == edits + 1 */
 	unsigned long sigs_at;
 	const char *last_end;    /* end of the last node's text (NULL: of doc->src) */
+	/* what the DF_SEEN_FORMAT* marks hold under (format.c): the escape
+	 * character, and the unit of MOVING ones; fmt_unitlen 0: no record */
+	char fmt_esc;
+	char fmt_unit;
+	size_t fmt_unitlen;
 };
 struct df_memo *df_doc_memo(const struct df_doc *doc);
 /* Is the node one df_stages reads: a FROM, or a COPY/ADD/RUN with flags

@@ -422,7 +422,7 @@ static void parse_lines(struct parser *ps)
 		n = new_node(ps, err ? DF_ERROR : DF_INSTRUCTION, node_start, ps->pos, startline);
 		n->inst = inst;
 		n->cmd = inst ? inst->cmd : DF_CMD_UNKNOWN;
-		n->nflags = inst ? (uint32_t)inst->nflags : 0;
+		n->nflags = !inst ? 0 : inst->nflags > UINT16_MAX ? UINT16_MAX : (uint16_t)inst->nflags;
 		if (!err && inst && !ps->doc->first_refused &&
 		    df_inst_refused(&ps->doc->arena, inst))
 			ps->doc->first_refused = ps->doc->nnodes; /* (index + 1) */

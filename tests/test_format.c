@@ -351,6 +351,57 @@ static void test_large(void **state)
 	df_buf_release(&in);
 }
 
+/* The marks a run leaves (DF_SEEN_FORMAT*): every instruction it left as it
+ * is, changed ones too; a re-parse keeps them on the nodes it keeps; the next
+ * run skips those, and lays out again a MOVING one when the unit changed. */
+static void test_marks(void **state)
+{
+	static const char src[] = "FROM a\nENV A=1 \\\n  B=2\nRUN x \\\n  && y\ncopy  a b\n";
+	static const char run_tab[] = "RUN x \\\n\t&& y\n";
+	struct df_doc *doc = df_doc_parse(src, sizeof(src) - 1), *fresh;
+	struct df_buf t1 = DF_BUF_INIT, t2 = DF_BUF_INIT, want = DF_BUF_INIT;
+	struct df_ctx ctx;
+	uint32_t *map = NULL;
+	size_t nmap = 0, i;
+
+	(void)state;
+	ctx_format_only(&ctx, -1);
+	ctx.current = &df_pass_format;
+	assert_int_equal(df_pass_format.run(&ctx, doc), 1); /* copy */
+	for (i = 0; i < doc->nnodes; i++)
+		assert_true(doc->nodes[i].seen & DF_SEEN_FORMAT);
+	assert_true(doc->nodes[1].seen & DF_SEEN_FORMAT_MOVING); /* ENV: to 2 spaces */
+	assert_false(doc->nodes[2].seen & DF_SEEN_FORMAT_MOVING); /* RUN: never moved */
+	df_doc_print(doc, &t1);
+	assert_int_equal(df_doc_reparse(doc, t1.ptr, t1.len, &map, &nmap), 0);
+	free(map);
+	for (i = 0; i < doc->nnodes; i++)
+		assert_true(doc->nodes[i].seen & DF_SEEN_FORMAT);
+	/* the RUN now indents with a tab: the file's unit becomes a tab */
+	assert_int_equal(df_doc_replace(doc, 2, run_tab, strlen(run_tab)), 0);
+	assert_int_equal(doc->nodes[2].seen, 0);
+	assert_true(doc->nodes[1].seen & DF_SEEN_FORMAT_MOVING);
+	df_doc_print(doc, &t2);
+	assert_int_equal(df_doc_reparse(doc, t2.ptr, t2.len, &map, &nmap), 0);
+	free(map);
+	fresh = df_doc_parse(t2.ptr, t2.len);
+	assert_int_equal(df_pass_format.run(&ctx, fresh), 1);
+	df_doc_print(fresh, &want);
+	assert_string_equal(want.ptr, "FROM a\nENV A=1 \\\n\tB=2\nRUN x \\\n\t&& y\nCOPY a b\n");
+	/* the marked tree gives what the fresh one gives */
+	assert_int_equal(df_pass_format.run(&ctx, doc), 1);
+	df_buf_reset(&t1);
+	df_doc_print(doc, &t1);
+	assert_string_equal(t1.ptr, want.ptr);
+	ctx.current = NULL;
+	df_ctx_release(&ctx);
+	df_doc_free(fresh);
+	df_doc_free(doc);
+	df_buf_release(&t1);
+	df_buf_release(&t2);
+	df_buf_release(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_pragma),
 		cmocka_unit_test(test_findings),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_marks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,6 +60,11 @@ struct fmt {
 	signed char *verdict;/* per node: the analyse() verdict its indents counted with */
 	size_t *later;       /* nodes to re-indent once the unit is known */
 	size_t nlater, latercap;
+	int use_marks;       /* the DF_SEEN_FORMAT* marks hold for this escape */
+	unsigned char *mark; /* per node: the marks this run leaves (see marks()) */
+	size_t *moving;      /* marked nodes re-indented to the recorded unit */
+	size_t nmoving, movingcap;
+	size_t skipped;      /* marked nodes not looked at again */
 	const char *log;     /* top logical line of the current instruction */
 	int heredoc_words;   /* it holds "<<": BuildKit splits it into shell words */
 	struct seg *segs;
@@ -733,46 +738,60 @@ static void note(struct fmt *f, const struct df_node *old, const struct change *
 /* Put the parsed new node in place of the old one if it means the same. */
 static int plain_line(const struct fmt *f, const struct df_node *n);
 
+/* The marks of a node another run would leave as it is, with verdict r. */
+static unsigned char mark_of(int r)
+{
+	return DF_SEEN_FORMAT | (r > 0 ? DF_SEEN_FORMAT_MOVING : r < 0 ? DF_SEEN_FORMAT_ALONE : 0);
+}
+
 /*
  * Would another run change the new node nw of old? Its indents replace the
  * old ones in the histograms of the output (the unit must come out the
- * same, see commit), and printing it again must give it back.
+ * same, see commit), and printing it again must give it back. Returns the
+ * marks nw gets: none unless it is left as it is.
  */
-static void settle_check(struct fmt *f, const struct change *c, const struct df_node *old,
-			 const struct df_node *nw)
+static unsigned char settle_check(struct fmt *f, const struct change *c, const struct df_node *old,
+				  const struct df_node *nw)
 {
 	int ign = df_pass_ignored(f->ctx, f->doc, c->idx), r;
 
 	if (old->kind != DF_INSTRUCTION || !old->inst || !nw->inst) {
 		if (nw->kind == DF_INSTRUCTION)
 			f->unsettled = 1; /* not a case the pass makes */
-		return;
+		return 0;
 	}
 	r = ign ? 0 : analyse(f, nw);
 	if (f->unit_open) {
 		hist_lines(&f->hout, old, f->verdict[c->idx], (size_t)-1);
 		hist_lines(&f->hout, nw, r, 1);
 	}
+	if (ign)
+		return 0;
 	/* only the keyword's case or the final newline changed: the blanks
 	 * were right already, and print the same again */
-	if (ign || r < 0 || c->only_keyword || c->only_eol || plain_line(f, nw))
-		return;
+	if (r < 0 || c->only_keyword || c->only_eol || plain_line(f, nw))
+		return mark_of(r);
 	print_inst(f, nw, r);
-	if (f->out.len != nw->text.len || memcmp(f->out.ptr, nw->text.ptr, f->out.len) != 0)
+	if (f->out.len != nw->text.len || memcmp(f->out.ptr, nw->text.ptr, f->out.len) != 0) {
 		f->unsettled = 1;
+		return 0;
+	}
+	return mark_of(r);
 }
 
 static int swap_in(struct fmt *f, const struct change *c, const struct df_node *nw)
 {
 	struct df_node *old = &f->doc->nodes[c->idx];
 	uint32_t line = old->line;
+	unsigned char mark;
 
 	if (!same_meaning(f, old, nw))
 		return 0;
-	settle_check(f, c, old, nw);
+	mark = settle_check(f, c, old, nw);
 	note(f, old, c);
 	*old = *nw;
 	old->line = line;
+	f->mark[c->idx] = mark;
 	return 1;
 }
 
@@ -899,13 +918,54 @@ static void print_queue(struct fmt *f, size_t i, int r)
 	f->ch[f->nch - 1].only_keyword = a >= ko && b <= ko + n->inst->keyword.len;
 }
 
+static void push_idx(size_t **v, size_t *n, size_t *cap, size_t i)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = df_xrealloc(*v, *cap * sizeof(**v));
+	}
+	(*v)[(*n)++] = i;
+}
+
+/*
+ * An instruction a run of this pass left as it is carries DF_SEEN_FORMAT
+ * (with its verdict: MOVING, ALONE or neither), and the memo records the
+ * escape and the unit that held under. The node's text decides the rest,
+ * so while it is there (a re-parse keeps a node it leaves alone, marks and
+ * all) another run needs only its indents for the histograms. Two things
+ * come from around it: the escape (no mark holds under another) and, for a
+ * MOVING node, the unit and whether a pragma above switches the pass off
+ * (checked again; when the unit differs it is laid out again).
+ */
+static int marked(struct fmt *f, size_t i)
+{
+	const struct df_node *n = &f->doc->nodes[i];
+	int moving = (n->seen & DF_SEEN_FORMAT_MOVING) != 0, r;
+
+	if (!f->use_marks || !(n->seen & DF_SEEN_FORMAT) ||
+	    (moving && df_pass_ignored(f->ctx, f->doc, i)))
+		return 0;
+	r = moving ? 1 : (n->seen & DF_SEEN_FORMAT_ALONE) ? -1 : 0;
+	hist_node(f, n, r);
+	f->verdict[i] = (signed char)r;
+	f->mark[i] = n->seen & (DF_SEEN_FORMAT | DF_SEEN_FORMAT_MOVING | DF_SEEN_FORMAT_ALONE);
+	if (moving)
+		push_idx(&f->moving, &f->nmoving, &f->movingcap, i);
+	f->skipped++;
+	return 1;
+}
+
 static void format_inst(struct fmt *f, size_t i)
 {
 	const struct df_node *n = &f->doc->nodes[i];
 	int r;
 
-	if (plain_line(f, n)) /* one line, nothing to change (ignored or not) */
+	if (marked(f, i))
 		return;
+	if (plain_line(f, n)) { /* one line, nothing to change (ignored or not) */
+		f->mark[i] = DF_SEEN_FORMAT;
+		return;
+	}
 	if (df_pass_ignored(f->ctx, f->doc, i)) {
 		hist_node(f, n, 0);
 		return;
@@ -913,18 +973,29 @@ static void format_inst(struct fmt *f, size_t i)
 	r = analyse(f, n);
 	hist_node(f, n, r);
 	f->verdict[i] = (signed char)r;
-	if (r < 0)
+	if (r < 0) {
+		f->mark[i] = mark_of(r);
 		return;
+	}
 	if (r > 0 && f->unit_open) {
 		/* re-indented: printed once the file's unit is known */
-		if (f->nlater == f->latercap) {
-			f->latercap = f->latercap ? f->latercap * 2 : 64;
-			f->later = df_xrealloc(f->later, f->latercap * sizeof(*f->later));
-		}
-		f->later[f->nlater++] = i;
+		push_idx(&f->later, &f->nlater, &f->latercap, i);
 		return;
 	}
 	print_queue(f, i, r);
+	f->mark[i] = mark_of(r); /* unless it changes */
+}
+
+/* After the unit is chosen: the MOVING marks hold for it, or those nodes
+ * are laid out again (with the others that wait for it). */
+static void check_moving(struct fmt *f, const struct df_memo *m)
+{
+	size_t k;
+
+	if (f->unitlen == m->fmt_unitlen && f->unit[0] == m->fmt_unit)
+		return;
+	for (k = 0; k < f->nmoving; k++)
+		push_idx(&f->later, &f->nlater, &f->latercap, f->moving[k]);
 }
 
 static int by_idx(const void *a, const void *b)
@@ -1002,6 +1073,7 @@ static void final_newline(struct fmt *f, const unsigned char *dead)
 
 static int run(struct df_ctx *ctx, struct df_doc *doc)
 {
+	struct df_memo *memo = df_doc_memo(doc);
 	struct fmt f;
 	unsigned char *dead = df_xcalloc(doc->nnodes + 1, 1);
 	size_t i, w, end, removed = 0;
@@ -1012,6 +1084,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	f.doc = doc;
 	f.esc = doc->escape;
 	f.verdict = df_xcalloc(doc->nnodes + 1, 1);
+	f.mark = df_xcalloc(doc->nnodes + 1, 1);
+	f.use_marks = memo->fmt_unitlen && memo->fmt_esc == doc->escape;
 	unit_init(&f);
 	/* no blank lines at the end */
 	for (end = doc->nnodes; end > 1 && doc->nodes[end - 1].kind == DF_BLANK &&
@@ -1051,9 +1125,11 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		removed = 0;
 	}
 	choose_unit(&f);
+	check_moving(&f, memo);
 	for (i = 0; i < f.nlater; i++) {
 		analyse(&f, &doc->nodes[f.later[i]]);
 		print_queue(&f, f.later[i], 1);
+		f.mark[f.later[i]] = mark_of(1);
 	}
 	if (f.nlater && f.nch) {
 		/* back into node order, texts too (commit parses them in one go) */
@@ -1069,6 +1145,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		f.batch = b;
 	}
 	final_newline(&f, dead);
+	for (i = 0; i < f.nch; i++) /* a node that changes: as swap_in finds it */
+		f.mark[f.ch[i].idx] = 0;
 	changes += commit(&f);
 	if (changes && !f.unsettled) {
 		int same = 1;
@@ -1083,13 +1161,26 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		}
 		ctx->self_settled = same;
 	}
-	for (i = w = 0; i < doc->nnodes; i++)
-		if (!dead[i])
-			doc->nodes[w++] = doc->nodes[i];
+	/* every node gets the marks of this run (none: those it did not
+	 * look at, changed, or that a pragma keeps from it) */
+	for (i = w = 0; i < doc->nnodes; i++) {
+		if (dead[i])
+			continue;
+		doc->nodes[i].seen = (uint8_t)((doc->nodes[i].seen &
+						~(DF_SEEN_FORMAT | DF_SEEN_FORMAT_MOVING |
+						  DF_SEEN_FORMAT_ALONE)) | f.mark[i]);
+		doc->nodes[w++] = doc->nodes[i];
+	}
+	memo->fmt_esc = f.esc;
+	memo->fmt_unit = f.unit[0];
+	memo->fmt_unitlen = f.unitlen;
+	df_nodes_skipped(ctx, f.skipped);
 	if (w != doc->nnodes || changes)
 		doc->edits++;
 	doc->nnodes = w;
 	free(dead);
+	free(f.mark);
+	free(f.moving);
 	free(f.segs);
 	free(f.ch);
 	free(f.later);
