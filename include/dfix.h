@@ -284,6 +284,8 @@ struct df_inst {
 	size_t nheredocs;
 	const void *shell;        /* the shell view of `rest`, made once
 				     (df_sh_parse_rest in src/shell.h) */
+	const void *image;        /* FROM without variables: what df_from_read
+				     reads in its image, made once */
 };
 
 enum df_cmd df_cmd_lookup(const char *p, size_t n);

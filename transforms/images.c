@@ -746,6 +746,40 @@ static int find_stage(const struct df_stage *st, size_t s, const char *p, size_t
 	return -1;
 }
 
+/* What an image reference (resolved, NUL-terminated) says. */
+struct from_image {
+	int parsed;             /* df_imageref_parse took it */
+	const char *resolved;
+	struct df_imageref ref; /* spans in resolved */
+	int windows;            /* a Windows image, by its name or tag */
+};
+
+static void read_image(const char *text, size_t len, struct from_image *im)
+{
+	const struct df_image *img;
+
+	memset(im, 0, sizeof(*im));
+	if (df_imageref_parse(text, len, &im->ref) < 0)
+		return;
+	im->parsed = 1;
+	im->resolved = text;
+	img = df_image_lookup(&im->ref);
+	im->windows = df_tag_windows(im->ref.tag) || (img && strcmp(img->family, "windows") == 0) ||
+		      starts(im->ref.path, "windows/") ||
+		      df_mem_ihas(im->ref.path.ptr, im->ref.path.len, "windowsservercore") ||
+		      df_mem_ihas(im->ref.path.ptr, im->ref.path.len, "nanoserver");
+}
+
+static int from_image(struct df_from *out, const struct from_image *im)
+{
+	if (!im->parsed)
+		return 0;
+	out->resolved = im->resolved;
+	out->ref = im->ref;
+	out->windows = out->windows || im->windows;
+	return 0;
+}
+
 int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_t s,
 		 struct df_from *out)
 {
@@ -782,21 +816,20 @@ int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_
 								       : find_stage(st, s, text, len);
 	if (out->stage >= 0)
 		return 0;
-	if (df_imageref_parse(text, len, &out->ref) < 0)
-		return 0;
-	out->resolved = text == out->word.ptr ? df_arena_dup(&doc->arena, text, len) : text;
-	/* re-point the spans at the NUL-terminated copy */
-	df_imageref_parse(out->resolved, len, &out->ref);
-	if (!out->windows) {
-		const struct df_image *img = df_image_lookup(&out->ref);
+	if (out->has_var) {
+		struct from_image im;
 
-		out->windows = df_tag_windows(out->ref.tag) ||
-			       (img && strcmp(img->family, "windows") == 0) ||
-			       starts(out->ref.path, "windows/") ||
-			       df_mem_ihas(out->ref.path.ptr, out->ref.path.len, "windowsservercore") ||
-			       df_mem_ihas(out->ref.path.ptr, out->ref.path.len, "nanoserver");
+		read_image(text, len, &im);
+		return from_image(out, &im);
 	}
-	return 0;
+	/* the same word every time the model is asked: read once */
+	if (!inst->image) {
+		struct from_image *im = df_arena_alloc(&doc->arena, sizeof(*im));
+
+		read_image(df_arena_dup(&doc->arena, text, len), len, im);
+		((struct df_inst *)inst)->image = im; /* a memo: the model means the same */
+	}
+	return from_image(out, inst->image);
 }
 
 /* ---------------------------------------------------------------- edits */
