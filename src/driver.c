@@ -702,6 +702,13 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 			seen[p] = ctx->self_settled != 0;
 			if (check && seen[p])
 				check_settled(ctx, pass, &text);
+			if (seen[p] && pass->stage_local) {
+				/* every stage of its output is settled for it */
+				size_t ns;
+				const uint64_t *h = df_stage_sigs(doc, &ns);
+
+				sigset_fill(&settle.sets[p], h, ns);
+			}
 		}
 		for (settled = 1, p = 0; df_passes[p]; p++)
 			if (!seen[p] && !df_passes[p]->extras_only && runs(ctx, p, doc, pragmas))

@@ -164,6 +164,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		}
 	}
 	free(st);
+	/* what it writes is exec form: not its to convert again */
+	ctx->self_settled = changes > 0;
 	return changes;
 }
 

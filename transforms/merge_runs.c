@@ -910,7 +910,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	struct df_buf text = DF_BUF_INIT;
 	size_t ned = 0, cap = 0, i, gfirst = 0, gcount = 0;
 	struct run prev, cur;
-	int have = 0, changes = 0;
+	int have = 0, changes = 0, whole = 1; /* whole: every group merged all of its RUNs */
 	unsigned char *settled = df_stages_settled(ctx, doc, nst); /* left so last time */
 	size_t s = 0;
 
@@ -934,6 +934,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 			int k = df_runs_merge_text(ctx, doc, gfirst, prev.idx,
 						   (shells[gfirst] & SH_ERREXIT) != 0, &text);
 
+			whole &= (size_t)k == gcount;
 			if (k >= 2) {
 				if (ned == cap) {
 					cap = cap ? cap * 2 : 8;
@@ -961,6 +962,9 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 			df_ctx_finding(ctx, "DL3059", ed[i].line, "merged %zu RUNs into one layer (DL3059)",
 				       ed[i].count);
 		changes = (int)ned;
+		/* a merged RUN joins its neighbours as its first and last RUN
+		 * did: no group is left to merge */
+		ctx->self_settled = whole;
 	}
 	free(ed);
 	df_buf_release(&text);

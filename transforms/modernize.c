@@ -350,6 +350,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	}
 	free(settled);
 	free(st);
+	/* each rewrite leaves a form it does not rewrite */
+	ctx->self_settled = changes > 0;
 	return changes;
 }
 

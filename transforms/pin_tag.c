@@ -77,6 +77,8 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 		changes += pin_one(ctx, doc, &f);
 	}
 	free(st);
+	/* a pinned tag is neither missing nor latest */
+	ctx->self_settled = changes > 0;
 	return changes;
 }
 
