@@ -369,6 +369,15 @@ static void go_vendor_only_when_unused(void **state)
 	run_pass(&r, "FROM golang:1.22\nCOPY go.* .\nRUN go mod download\nCOPY . .\nRUN go build\n");
 	assert_true(has_line(r.extra, "vendor/"));
 	done(&r);
+	/* before the whole copy, words made of quoted pieces count too */
+	run_pass(&r, "FROM golang:1.22\nCOPY go.* .\nRUN go \"mo\"d download\nCOPY . .\nRUN go build\n");
+	assert_true(has_line(r.extra, "vendor/"));
+	done(&r);
+	run_pass(&r, "FROM golang:1.22\nCOPY go.* .\nRUN go mod download && go build -m'od'=\\vendor\n"
+		     "COPY . .\n");
+	assert_false(has_line(r.extra, "vendor/"));
+	assert_int_equal(findings_with(&r.ctx, NULL, "(-mod=vendor)"), 1);
+	done(&r);
 }
 
 static void sibling_dockerfiles_share_the_file(void **state)

@@ -668,16 +668,39 @@ static void run_script(struct state *st, const struct df_inst *inst, const char 
 		df_arena_rewind(scratch);
 }
 
+/* Does the text hold w from p[i] on, once quotes and backslashes (and the
+ * newlines of continuations) are taken out? */
+static int holds_from(const char *p, size_t n, size_t i, const char *w)
+{
+	for (; *w && i < n; i++) {
+		if (p[i] == '"' || p[i] == '\'' || p[i] == '\\' || p[i] == '\n')
+			continue;
+		if (p[i] != *w)
+			return 0;
+		w++;
+	}
+	return !*w;
+}
+
+static int holds_unquoted(struct df_span s, const char *w)
+{
+	const char *q = s.ptr, *e = s.ptr + s.len;
+
+	for (; (q = memchr(q, w[0], (size_t)(e - q))); q++)
+		if (holds_from(s.ptr, s.len, (size_t)(q - s.ptr), w))
+			return 1;
+	return 0;
+}
+
 /* Outside what was copied in (!st->whole), a RUN tells only whether Go
  * uses vendor/ or the network and whether composer installs, from words
- * that hold "mod" or "composer": shell text without them, and without
- * quotes or escapes (which can make such a word from pieces), says
- * nothing. */
+ * that hold "mod" or "composer" once unquoted. Unquoting only takes quotes
+ * and backslashes away (bash's $'...' aside: its escapes make bytes), so
+ * shell text that does not hold them with those taken out says nothing. */
 static int says_nothing(struct df_span s)
 {
-	return !memchr(s.ptr, '"', s.len) && !memchr(s.ptr, '\'', s.len) &&
-	       !memchr(s.ptr, '\\', s.len) && !df_mem_has(s.ptr, s.len, "mod") &&
-	       !df_mem_has(s.ptr, s.len, "composer");
+	return !df_mem_has(s.ptr, s.len, "$'") && !holds_unquoted(s, "mod") &&
+	       !holds_unquoted(s, "composer");
 }
 
 static void run_reads(struct state *st, const struct df_inst *inst, uint32_t line)
