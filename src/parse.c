@@ -747,12 +747,6 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	 * when the nodes it read are still there, in that order */
 	struct keeping kp = { NULL, 0, memo->nrel + 1, 0 };
 
-	for (i = 0; i < n; i++) {
-		total += edited[i].text.len;
-		nl += edited[i].nlines;
-	}
-	if (total != len)
-		return -1;
 	if (memo->stages_at)
 		kp.v = df_xmalloc(kp.cap * sizeof(*kp.v));
 	if (!memo->ntexts) {
@@ -766,10 +760,12 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 	compact = memo->ntexts + 1 > DF_TEXTS;
 	for (k = 0; k < memo->ntexts; k++)
 		memo->texts[k].refs = 0;
-	map = df_xmalloc(nl * sizeof(*map));
 	dirty = df_xmalloc(n + 1);
 	tix = df_xmalloc(n + 1);
 	offs = df_xmalloc((n + 1) * sizeof(*offs));
+	/* one sweep of the nodes (the array is large, and each sweep reads it
+	 * all from memory): where each one's text lies, whether it is parsed
+	 * again, where it lands in text */
 	for (i = off = 0; i < n; i++) {
 		const struct df_node *nd = &edited[i];
 		/* (most nodes lie in the text of the node before them) */
@@ -784,17 +780,31 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 		    (end == last_end ||
 		     (end == memo->texts[t].ptr + memo->texts[t].len && !ends_nl(nd))))
 			clean = 0;
+		/* a directive or an error left alone: parsed again (up to the
+		 * first instruction or blank line they decide the directives,
+		 * past it a directive is a comment now) */
+		if (nd->kind == DF_DIRECTIVE || nd->kind == DF_ERROR)
+			clean = 0;
 		dirty[i] = clean ? 0 : whole_node(nd, i + 1 == n) ? 2 : 1;
 		tix[i] = (signed char)t;
 		hint = t;
 		offs[i] = off;
 		off += nd->text.len;
+		nl += nd->nlines;
 	}
-	offs[n] = off;
+	offs[n] = total = off;
+	if (total != len) {
+		free(dirty);
+		free(tix);
+		free(offs);
+		free(kp.v);
+		return -1;
+	}
+	map = df_xmalloc(nl * sizeof(*map));
 	/* Directives: the nodes up to the first instruction or blank line
 	 * decide them. Unless those are what they were (where they were in
 	 * the old text), parse from the start of the file to the first such
-	 * node left alone. */
+	 * node left alone. (A directive is never left alone: see above.) */
 	for (i = 0; i < n; i++) {
 		if (dirty[i] || edited[i].text.ptr != os + offs[i])
 			break;
@@ -810,10 +820,6 @@ int df_doc_reparse(struct df_doc *doc, const char *text, size_t len, uint32_t **
 				break;
 		memset(dirty, 1, pend);
 	}
-	/* past them, a directive left alone is a comment now */
-	for (i = pend; i < n; i++)
-		if (edited[i].kind == DF_DIRECTIVE || edited[i].kind == DF_ERROR)
-			dirty[i] = 1;
 
 	memset(&ps, 0, sizeof(ps));
 	ps.doc = doc;
