@@ -315,9 +315,10 @@ static unsigned char *table(const struct lc *lc, int (*fn)(const struct df_node 
 	unsigned char *asked = df_xmalloc(lc->ns + 1);
 	size_t s, i;
 
-	/* only stages not settled ask, and they read the stages they are on */
+	/* only the stages with candidates ask (not settled, and shipping: see
+	 * candidate()), and they read the stages they are on */
 	for (s = 0; s < lc->ns; s++)
-		asked[s] = !lc->settled[s];
+		asked[s] = !lc->settled[s] && lc->reach[s];
 	for (s = lc->ns; s-- > 0;)
 		if (asked[s] && lc->base[s] >= 0)
 			asked[lc->base[s]] = 1;
@@ -365,6 +366,8 @@ static unsigned char tab(struct lc *lc, enum table t, size_t idx)
 		lc->t[t] = table(lc, how[t].fn, how[t].arg);
 	return lc->t[t][idx];
 }
+
+static unsigned char apt_later(struct lc *lc, size_t idx);
 
 /* The root image of the stage chain is `name` (ruby, ruby:3, library/ruby). */
 static int root_image_is(const struct lc *lc, size_t s, const char *name)
@@ -1070,7 +1073,7 @@ static void do_apt(struct one *o)
 	if (last_update < 0 ||
 	    cleaned_after(o, (size_t)last_update, "/var/lib/apt/lists", M_APT, "dist-clean") ||
 	    cache_mounted(o, "/var/lib/apt") || !code_ok(lc, o->idx, "DL3009") ||
-	    lc->apt_later[o->idx])
+	    apt_later(lc, o->idx))
 		return;
 	if (lc->ctx->cache_mounts) {
 		add_mount(o, "--mount=type=cache,target=/var/cache/apt,sharing=locked");
@@ -1362,9 +1365,10 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 	size_t k;
 	long s = lc->stage[idx];
 
-	/* (a stage the last run left settled: without reading the model) */
-	if (n->kind != DF_INSTRUCTION || n->cmd != DF_CMD_RUN || (s >= 0 && lc->settled[s]) ||
-	    !n->inst || n->inst->json ||
+	/* (a stage the last run left settled, or whose files do not ship:
+	 * without reading the model) */
+	if (n->kind != DF_INSTRUCTION || n->cmd != DF_CMD_RUN || s < 0 || lc->settled[s] ||
+	    !lc->reach[s] || !n->inst || n->inst->json ||
 	    n->inst->nheredocs || !(lc->shells[idx] & SH_OK) || !n->nlines ||
 	    n->lines[n->nlines - 1].kind != DF_LINE_CODE) {
 		o->ed = NULL; /* what release() reads */
@@ -1374,8 +1378,6 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 	}
 	one_clear(o);
 	df_arena_init(&o->scratch);
-	if (s < 0 || !lc->reach[s])
-		return 0;
 	o->lc = lc;
 	o->idx = idx;
 	o->stage = (size_t)s;
@@ -1500,11 +1502,10 @@ static void unload(struct lc *lc)
 	memset(lc->t, 0, sizeof(lc->t));
 }
 
-/* Stages, shells, and what a RUN needs to know about the ones before and
- * after it: computed once, linear in the document. */
-static void load_tables(struct lc *lc);
-
-static void load(struct lc *lc, int tables)
+/* Stages and shells; what a RUN needs to know about the ones before and
+ * after it is made when first asked (tab(), apt_later()): linear in the
+ * document. */
+static void load(struct lc *lc)
 {
 	size_t s, i;
 
@@ -1520,12 +1521,12 @@ static void load(struct lc *lc, int tables)
 			lc->stage[i] = (long)s;
 	}
 	lc->shells = df_runs_shells(lc->doc, lc->st, lc->ns);
-	if (tables)
-		load_tables(lc);
 }
 
-/* The table apt_later (those of enum table are made when first asked: tab()). */
-static void load_tables(struct lc *lc)
+/* Does a RUN after node idx in its stage, or in a stage built on it, use
+ * apt's package lists before updating them? The table is made the first
+ * time a RUN asks. */
+static unsigned char apt_later(struct lc *lc, size_t idx)
 {
 	unsigned char *need, *has, *later_stage, *want;
 	size_t s, i;
@@ -1535,10 +1536,14 @@ static void load_tables(struct lc *lc)
 	need = df_xcalloc(lc->doc->nnodes + 1, 1);
 	has = df_xcalloc(lc->ns + 1, 1);         /* the stage has such a RUN */
 	later_stage = df_xcalloc(lc->ns + 1, 1); /* a stage built on it has */
-	/* only the stages not settled, and those built on them, are asked */
+	if (lc->apt_later)
+		return lc->apt_later[idx];
+	/* only the stages with candidates ask, and the stages built on them
+	 * count */
 	want = df_xcalloc(lc->ns + 1, 1);
 	for (s = 0; s < lc->ns; s++)
-		want[s] = !lc->settled[s] || (lc->base[s] >= 0 && want[lc->base[s]]);
+		want[s] = (!lc->settled[s] && lc->reach[s]) ||
+			  (lc->base[s] >= 0 && want[lc->base[s]]);
 	for (i = 0; i < lc->doc->nnodes; i++)
 		if (lc->stage[i] >= 0 && want[lc->stage[i]] &&
 		    (need[i] = (unsigned char)apt_needs_lists(lc, i)))
@@ -1559,6 +1564,7 @@ static void load_tables(struct lc *lc)
 	free(has);
 	free(later_stage);
 	free(want);
+	return lc->apt_later[idx];
 }
 
 static int has_syntax(const struct df_doc *doc)
@@ -1598,12 +1604,10 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 			lc.reach[s] = (unsigned char)st[s].reaches_final;
 		free(st);
 	}
-	load(&lc, 0);
+	load(&lc);
 	changes = merge_updates(&lc);
 	if (changes)
-		load(&lc, 1);
-	else
-		load_tables(&lc);
+		load(&lc);
 	for (i = 0; i < doc->nnodes; i++) {
 		struct one o;
 
