@@ -211,6 +211,48 @@ void df_ctx_forget_pass(struct df_ctx *ctx, const char *pass)
 	ctx->nfindings = k;
 }
 
+/* A pass that runs again may report at a line what it reported there
+ * before: a change to what another pass inserted since (merge-runs merging
+ * the RUN non-root added into the RUN it merged). Once is enough: drop the
+ * new findings [keep, ...) of pass id that repeat one of its older ones. */
+static void drop_repeats(struct df_ctx *ctx, const char *id, size_t keep)
+{
+	size_t cap = 16, i, w, h, *slot;
+
+	while (cap < 2 * keep)
+		cap *= 2;
+	slot = df_xcalloc(cap, sizeof(*slot));
+	for (i = 0; i < keep; i++) {
+		const struct df_finding *f = &ctx->findings[i];
+
+		if (strcmp(f->pass, id) != 0)
+			continue;
+		for (h = (finding_hash(id, f->msg) ^ f->line) & (cap - 1); slot[h]; h = (h + 1) & (cap - 1))
+			;
+		slot[h] = i + 1;
+	}
+	for (i = w = keep; i < ctx->nfindings; i++) {
+		const struct df_finding *f = &ctx->findings[i];
+		int seen = 0;
+
+		for (h = (finding_hash(id, f->msg) ^ f->line) & (cap - 1); slot[h] && !seen;
+		     h = (h + 1) & (cap - 1)) {
+			const struct df_finding *o = &ctx->findings[slot[h] - 1];
+
+			seen = o->line == f->line && strcmp(o->msg, f->msg) == 0 &&
+			       (o->code == f->code || (o->code && f->code && !strcmp(o->code, f->code)));
+		}
+		if (seen)
+			free(ctx->findings[i].msg);
+		else
+			ctx->findings[w++] = ctx->findings[i];
+	}
+	if (w != ctx->nfindings && ctx->findex && ctx->findex->indexed > keep)
+		ctx->findex->indexed = keep; /* moved: index them again */
+	ctx->nfindings = w;
+	free(slot);
+}
+
 /* Lines in a text (a last line without newline counts). */
 static size_t count_lines(const char *p, size_t n)
 {
@@ -548,6 +590,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	const struct df_diag *bad;
 	int round, settled = 0, rc = 0;
 	unsigned char *seen;               /* per pass: it ran on the current text */
+	unsigned char *ran;                /* per pass: it ran before */
 	size_t np = 0;
 	int pragmas;                       /* df_doc_file_pragmas(doc) */
 	struct df_settle settle;           /* what stage_local passes saw */
@@ -587,6 +630,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 	while (df_passes[np])
 		np++;
 	seen = df_xcalloc(np + 1, 1);
+	ran = df_xcalloc(np + 1, 1);
 	memset(&settle, 0, sizeof(settle));
 	settle.sets = df_xcalloc(np + 1, sizeof(*settle.sets));
 	ctx->settle = &settle;
@@ -627,6 +671,9 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 				if (line >= 1)
 					ctx->findings[k].line = to_input(orig, norig, line);
 			}
+			if (ran[p] && ctx->nfindings > keep)
+				drop_repeats(ctx, pass->id, keep);
+			ran[p] = 1;
 			if (n <= 0) {
 				if (check && settle.skipped)
 					check_restricted(ctx, pass, &text, &text);
@@ -754,6 +801,7 @@ int df_fix(struct df_ctx *ctx, const char *src, size_t len, struct df_buf *out,
 		df_buf_release(&held[--nheld]);
 	free(snap);
 	free(seen);
+	free(ran);
 	settle_forget(&settle, np);
 	free(settle.sets);
 	free(settle.now);
