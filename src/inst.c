@@ -223,70 +223,38 @@ out:
 	return rest;
 }
 
-/* parseWords: space-separated words, quotes kept, escapes kept. */
-static void parse_words_copy(struct df_arena *a, const char *rest, size_t n, char esc,
-			struct spans *out)
-{
-	enum { SP, WORD, QUOTE } phase = SP;
-	struct df_buf w = DF_BUF_INIT;
-	int blank_ok = 0, width = 0;
-	int32_t quote = 0, ch = 0;
-	size_t pos;
+/* The word parseWords is building: its runes copied (rest holds invalid
+ * UTF-8, which Go appends as U+FFFD), or, when every rune is valid, the span
+ * of rest it covers (Go appends the very bytes it reads: no copy needed). */
+struct word {
+	struct df_buf *copy; /* NULL: the span [ws, we) of rest */
+	size_t ws, we;
+};
 
-	for (pos = 0; pos <= n; pos += (size_t)width) {
-		if (pos != n)
-			ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
-		if (phase == SP) {
-			if (pos == n)
-				break;
-			if (df_go_isspace(ch))
-				continue;
-			phase = WORD;
-		}
-		if (pos == n) {
-			if (blank_ok || w.len)
-				spans_add(a, out, df_arena_dup(a, w.ptr, w.len), w.len);
-			break;
-		}
-		if (phase == WORD) {
-			if (df_go_isspace(ch)) {
-				phase = SP;
-				if (blank_ok || w.len)
-					spans_add(a, out, df_arena_dup(a, w.ptr, w.len), w.len);
-				df_buf_reset(&w);
-				blank_ok = 0;
-				continue;
-			}
-			if (ch == '\'' || ch == '"') {
-				quote = ch;
-				blank_ok = 1;
-				phase = QUOTE;
-			}
-			if (ch == (unsigned char)esc) {
-				if (pos + (size_t)width == n)
-					continue;
-				df_utf8_append(&w, ch);
-				pos += (size_t)width;
-				ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
-			}
-			df_utf8_append(&w, ch);
-			continue;
-		}
-		/* QUOTE */
-		if (ch == quote)
-			phase = WORD;
-		if (ch == (unsigned char)esc && quote != '\'') {
-			if (pos + (size_t)width == n) {
-				phase = WORD;
-				continue;
-			}
-			pos += (size_t)width;
-			df_utf8_append(&w, ch);
-			ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
-		}
-		df_utf8_append(&w, ch);
+static void word_start(struct word *w, size_t pos)
+{
+	w->ws = w->we = pos;
+}
+
+static void word_rune(struct word *w, int32_t ch, size_t pos, int width)
+{
+	if (w->copy)
+		df_utf8_append(w->copy, ch);
+	else
+		w->we = pos + (size_t)width;
+}
+
+/* Add the word (when it has bytes, or quotes made it) and start again. */
+static void word_end(struct df_arena *a, struct spans *out, struct word *w, const char *rest,
+		     int blank_ok)
+{
+	if (w->copy) {
+		if (blank_ok || w->copy->len)
+			spans_add(a, out, df_arena_dup(a, w->copy->ptr, w->copy->len), w->copy->len);
+		df_buf_reset(w->copy);
+	} else if (blank_ok || w->we > w->ws) {
+		spans_add(a, out, rest + w->ws, w->we - w->ws);
 	}
-	df_buf_release(&w);
 }
 
 /* parseWords when every rune is valid UTF-8: each word is a substring of
@@ -309,18 +277,19 @@ static int valid_utf8(const char *p, size_t n)
 	return 1;
 }
 
+/* parseWords: space-separated words, quotes kept, escapes kept. */
 static void parse_words(struct df_arena *a, const char *rest, size_t n, char esc,
 			struct spans *out)
 {
 	enum { SP, WORD, QUOTE } phase = SP;
+	struct df_buf copy = DF_BUF_INIT;
+	struct word w = { NULL, 0, 0 };
 	int blank_ok = 0, width = 0;
 	int32_t quote = 0, ch = 0;
-	size_t pos, ws = 0, we = 0;
+	size_t pos;
 
-	if (!valid_utf8(rest, n)) {
-		parse_words_copy(a, rest, n, esc, out);
-		return;
-	}
+	if (!valid_utf8(rest, n))
+		w.copy = &copy;
 	for (pos = 0; pos <= n; pos += (size_t)width) {
 		if (pos != n)
 			ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
@@ -330,18 +299,16 @@ static void parse_words(struct df_arena *a, const char *rest, size_t n, char esc
 			if (df_go_isspace(ch))
 				continue;
 			phase = WORD;
-			ws = we = pos;
+			word_start(&w, pos);
 		}
 		if (pos == n) {
-			if (blank_ok || we > ws)
-				spans_add(a, out, rest + ws, we - ws);
+			word_end(a, out, &w, rest, blank_ok);
 			break;
 		}
 		if (phase == WORD) {
 			if (df_go_isspace(ch)) {
 				phase = SP;
-				if (blank_ok || we > ws)
-					spans_add(a, out, rest + ws, we - ws);
+				word_end(a, out, &w, rest, blank_ok);
 				blank_ok = 0;
 				continue;
 			}
@@ -353,10 +320,11 @@ static void parse_words(struct df_arena *a, const char *rest, size_t n, char esc
 			if (ch == (unsigned char)esc) {
 				if (pos + (size_t)width == n)
 					continue;
+				word_rune(&w, ch, pos, width);
 				pos += (size_t)width;
 				ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
 			}
-			we = pos + (size_t)width;
+			word_rune(&w, ch, pos, width);
 			continue;
 		}
 		/* QUOTE */
@@ -367,11 +335,13 @@ static void parse_words(struct df_arena *a, const char *rest, size_t n, char esc
 				phase = WORD;
 				continue;
 			}
+			word_rune(&w, ch, pos, width);
 			pos += (size_t)width;
 			ch = df_utf8_decode((const unsigned char *)rest + pos, n - pos, &width);
 		}
-		we = pos + (size_t)width;
+		word_rune(&w, ch, pos, width);
 	}
+	df_buf_release(&copy);
 }
 
 static int has_eq(struct df_span s)
