@@ -1226,6 +1226,35 @@ static void do_yum(struct one *o)
 	}
 }
 
+/* Does command c change the directory (cd, pushd)? A lockfile copied
+ * before then is not the one the install reads. */
+static int changes_dir(struct one *o, const struct df_sh_cmd *c, const struct cmd *m)
+{
+	const char *nm = wval(o, c, m->name);
+
+	return nm && (!strcmp(nm, "cd") || !strcmp(nm, "pushd"));
+}
+
+/* A package manager's download cache the RUN filled: into a cache mount
+ * with --cache-mounts (unless the stage runs as another user, who could not
+ * write it), else removed by `clean` at the end of the RUN. */
+static void cache_away(struct one *o, const char *tool, const char *code, const char *mount,
+		       const char *clean)
+{
+	int to_mount = o->lc->ctx->cache_mounts && tab(o->lc, T_USER, o->idx) != 2;
+	char msg[200];
+
+	snprintf(msg, sizeof(msg), "%s: %s%s%s%s", tool,
+		 to_mount ? "the download cache goes to a cache mount, not the layer"
+			  : "removed the download cache in the layer that filled it",
+		 code ? " (" : "", code ? code : "", code ? ")" : "");
+	note(o, code, "%s", msg); /* (before add_tail: the note is the tail's) */
+	if (to_mount)
+		add_mount(o, mount);
+	else
+		add_tail(o, clean);
+}
+
 /* Is a lockfile both in the context and copied into the stage before idx? */
 static int lock_copied(struct one *o, enum table t, const char *file)
 {
@@ -1234,7 +1263,6 @@ static int lock_copied(struct one *o, enum table t, const char *file)
 
 static void do_npm(struct one *o)
 {
-	struct lc *lc = o->lc;
 	static const char *const nolock[] = { "--no-package-lock", "--package-lock-only",
 					      "--package-lock=false", "--prefix", "-C", NULL };
 	long last = -1;
@@ -1243,13 +1271,9 @@ static void do_npm(struct one *o)
 
 	for (k = 0; k < o->sh.ncmds; k++) {
 		const struct df_sh_cmd *c = &o->sh.cmds[k];
-		struct cmd m;
-		char *nm;
+		struct cmd m = *cmd_of(o, k);
 
-		m = *cmd_of(o, (size_t)(c - o->sh.cmds));
-		nm = wval(o, c, m.name);
-		if (nm && (!strcmp(nm, "cd") || !strcmp(nm, "pushd")))
-			cd = 1;
+		cd |= changes_dir(o, c, &m);
 		if (m.mgr != M_NPM || !m.subv || (strcmp(m.subv, "install") && strcmp(m.subv, "i") &&
 						  strcmp(m.subv, "add")))
 			continue;
@@ -1273,13 +1297,7 @@ static void do_npm(struct one *o)
 	if (last < 0 || cleaned_after(o, (size_t)last, NULL, M_NPM, "cache") ||
 	    cache_mounted(o, ".npm"))
 		return;
-	if (lc->ctx->cache_mounts && tab(lc, T_USER, o->idx) != 2) {
-		add_mount(o, M_NPM_MOUNT);
-		note(o, NULL, "npm: the download cache goes to a cache mount, not the layer%s", "");
-	} else {
-		note(o, NULL, "npm: removed the download cache in the layer that filled it%s", "");
-		add_tail(o, "npm cache clean --force");
-	}
+	cache_away(o, "npm", NULL, M_NPM_MOUNT, "npm cache clean --force");
 }
 
 static void do_yarn(struct one *o)
@@ -1294,13 +1312,9 @@ static void do_yarn(struct one *o)
 
 	for (k = 0; k < o->sh.ncmds; k++) {
 		const struct df_sh_cmd *c = &o->sh.cmds[k];
-		struct cmd m;
-		char *nm;
+		struct cmd m = *cmd_of(o, k);
 
-		m = *cmd_of(o, (size_t)(c - o->sh.cmds));
-		nm = wval(o, c, m.name);
-		if (nm && (!strcmp(nm, "cd") || !strcmp(nm, "pushd")))
-			cd = 1;
+		cd |= changes_dir(o, c, &m);
 		if (m.mgr != M_YARN || (m.sub >= 0 && !in_list(m.subv, fills)))
 			continue;
 		if (m.sub >= 0 && m.subv == NULL)
@@ -1323,13 +1337,7 @@ static void do_yarn(struct one *o)
 	if (last < 0 || cleaned_after(o, (size_t)last, NULL, M_YARN, "cache") ||
 	    cache_mounted(o, "yarn") || !code_ok(lc, o->idx, "DL3060"))
 		return;
-	if (lc->ctx->cache_mounts && tab(lc, T_USER, o->idx) != 2) {
-		add_mount(o, M_YARN_MOUNT);
-		note(o, "DL3060", "yarn: the download cache goes to a cache mount, not the layer (DL3060)%s", "");
-	} else {
-		note(o, "DL3060", "yarn: removed the download cache in the layer that filled it (DL3060)%s", "");
-		add_tail(o, "yarn cache clean");
-	}
+	cache_away(o, "yarn", "DL3060", M_YARN_MOUNT, "yarn cache clean");
 }
 
 static void do_gem(struct one *o)
