@@ -56,32 +56,58 @@ static struct df_inst *inst_at(struct bi *b, size_t i)
 	return n->kind == DF_INSTRUCTION ? n->inst : NULL;
 }
 
+/* The instructions of the stages on root r (built FROM one another on the
+ * same base), in order:
+ *   for (on_root_start(&it, r); on_root_next(b, &it);) ... it.inst ...
+ * it.t is the stage, it.i the node. */
+struct on_root {
+	size_t r, t, i;
+	const struct df_inst *inst;
+};
+
+static void on_root_start(struct on_root *it, size_t r)
+{
+	memset(it, 0, sizeof(*it));
+	it->r = r;
+}
+
+static int on_root_next(struct bi *b, struct on_root *it)
+{
+	for (; it->t < b->ns; it->t++, it->i = 0) {
+		if (b->root[it->t] != it->r)
+			continue;
+		if (!it->i)
+			it->i = b->st[it->t].from;
+		while (++it->i < b->st[it->t].end)
+			if ((it->inst = inst_at(b, it->i)))
+				return 1;
+	}
+	return 0;
+}
+
 /* Does any RUN of the stages built on root r (or of stage r alone when
  * only) contain the token / text? */
 static int chain_run_has(struct bi *b, size_t r, const char *s, int token, size_t *line)
 {
-	size_t t, i, h;
+	struct on_root it;
+	size_t h;
 
-	for (t = 0; t < b->ns; t++) {
-		if (b->root[t] != r)
+	for (on_root_start(&it, r); on_root_next(b, &it);) {
+		const struct df_inst *inst = it.inst;
+
+		if (inst->cmd != DF_CMD_RUN)
 			continue;
-		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
-
-			if (!inst || inst->cmd != DF_CMD_RUN)
-				continue;
-			if (token ? df_apk_has_word(inst->rest, s) : df_apk_has_text(inst->rest, s))
+		if (token ? df_apk_has_word(inst->rest, s) : df_apk_has_text(inst->rest, s))
+			goto found;
+		for (h = 0; h < inst->nheredocs; h++)
+			if (token ? df_apk_has_word(inst->heredocs[h].body, s)
+				  : df_apk_has_text(inst->heredocs[h].body, s))
 				goto found;
-			for (h = 0; h < inst->nheredocs; h++)
-				if (token ? df_apk_has_word(inst->heredocs[h].body, s)
-					  : df_apk_has_text(inst->heredocs[h].body, s))
-					goto found;
-			continue;
+		continue;
 found:
-			if (line)
-				*line = b->doc->nodes[i].line;
-			return 1;
-		}
+		if (line)
+			*line = b->doc->nodes[it.i].line;
+		return 1;
 	}
 	return 0;
 }
@@ -168,24 +194,20 @@ static const char *native_in(const char *p, size_t n)
 /* Do the stages on root r install node modules (or copy them in)? */
 static int installs_node_modules(struct bi *b, size_t r)
 {
-	size_t t, i;
+	struct on_root it;
 
 	if (chain_run_has(b, r, "npm", 1, NULL) || chain_run_has(b, r, "yarn", 1, NULL) ||
 	    chain_run_has(b, r, "pnpm", 1, NULL))
 		return 1;
-	for (t = 0; t < b->ns; t++) {
-		if (b->root[t] != r)
-			continue;
-		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
-			size_t a;
+	for (on_root_start(&it, r); on_root_next(b, &it);) {
+		const struct df_inst *inst = it.inst;
+		size_t a;
 
-			if (!inst || (inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD))
-				continue;
-			for (a = 0; a < inst->nargs; a++)
-				if (df_apk_has_text(inst->args[a], "node_modules"))
-					return 1;
-		}
+		if ((inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD))
+			continue;
+		for (a = 0; a < inst->nargs; a++)
+			if (df_apk_has_text(inst->args[a], "node_modules"))
+				return 1;
 	}
 	return 0;
 }
@@ -261,7 +283,8 @@ static int node_dir(struct bi *b, const char *dir, size_t dl, const char **mod, 
 static const char *node_musl(struct bi *b, size_t r, char *buf, size_t cap)
 {
 	const char *mod = NULL, *from = NULL;
-	size_t t, i, a;
+	struct on_root it;
+	size_t a;
 	int seen = 0;
 
 	if (!installs_node_modules(b, r))
@@ -269,27 +292,23 @@ static const char *node_musl(struct bi *b, size_t r, char *buf, size_t cap)
 	if (!b->ctx->context_dir)
 		return "there is no build context to check package.json for native modules";
 	/* the package.json files the stages copy in */
-	for (t = 0; t < b->ns && !mod; t++) {
-		if (b->root[t] != r)
+	for (on_root_start(&it, r); !mod && on_root_next(b, &it);) {
+		const struct df_inst *inst = it.inst;
+
+		if (inst->cmd != DF_CMD_COPY || copy_from_stage(b, it.t, inst) >= 0 ||
+		    inst->nargs < 2)
 			continue;
-		for (i = b->st[t].from + 1; i < b->st[t].end && !mod; i++) {
-			const struct df_inst *inst = inst_at(b, i);
+		for (a = 0; a + 1 < inst->nargs && !mod; a++) {
+			struct df_span s = inst->args[a];
+			size_t d = s.len;
 
-			if (!inst || inst->cmd != DF_CMD_COPY || copy_from_stage(b, t, inst) >= 0 ||
-			    inst->nargs < 2)
+			while (d > 0 && s.ptr[d - 1] != '/')
+				d--;
+			if (s.len == 1 && s.ptr[0] == '.')
+				d = 0;
+			else if (!(s.len - d >= 7 && memcmp(s.ptr + d, "package", 7) == 0))
 				continue;
-			for (a = 0; a + 1 < inst->nargs && !mod; a++) {
-				struct df_span s = inst->args[a];
-				size_t d = s.len;
-
-				while (d > 0 && s.ptr[d - 1] != '/')
-					d--;
-				if (s.len == 1 && s.ptr[0] == '.')
-					d = 0;
-				else if (!(s.len - d >= 7 && memcmp(s.ptr + d, "package", 7) == 0))
-					continue;
-				seen |= node_dir(b, s.ptr, d, &mod, &from);
-			}
+			seen |= node_dir(b, s.ptr, d, &mod, &from);
 		}
 	}
 	if (!seen && !node_dir(b, "", 0, &mod, &from))
@@ -336,43 +355,40 @@ static const char *glibc_copies(struct bi *b, size_t r, char *buf, size_t cap)
 		"pip", "pip3", "poetry", "uv", "pipenv", "bundle", "gem", "cargo", "gcc", "g++",
 		"make", "cmake",
 	};
-	size_t t, i, k;
+	struct on_root it;
+	size_t k;
 
-	for (t = 0; t < b->ns; t++) {
-		if (b->root[t] != r)
+	for (on_root_start(&it, r); on_root_next(b, &it);) {
+		const struct df_inst *inst = it.inst;
+		struct df_from f;
+		int src;
+		size_t sr;
+
+		if ((src = copy_from_stage(b, it.t, inst)) < 0)
 			continue;
-		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
-			struct df_from f;
-			int src;
-			size_t sr;
+		sr = b->root[src];
+		if (sr == r || b->along[sr] ||
+		    df_from_read(b->doc, b->st, b->ns, sr, &f) < 0 || !f.resolved)
+			continue;
+		{
+			const struct df_image *img = df_image_lookup(&f.ref);
+			const struct df_variant *v = img ? df_variant_lookup(img, f.ref.tag, NULL)
+							 : NULL;
 
-			if (!inst || (src = copy_from_stage(b, t, inst)) < 0)
+			if (v && strcmp(v->libc, "musl") == 0)
 				continue;
-			sr = b->root[src];
-			if (sr == r || b->along[sr] ||
-			    df_from_read(b->doc, b->st, b->ns, sr, &f) < 0 || !f.resolved)
-				continue;
-			{
-				const struct df_image *img = df_image_lookup(&f.ref);
-				const struct df_variant *v = img ? df_variant_lookup(img, f.ref.tag, NULL)
-								 : NULL;
-
-				if (v && strcmp(v->libc, "musl") == 0)
-					continue;
-			}
-			for (k = 0; k < sizeof(builds) / sizeof(builds[0]); k++)
-				if (chain_run_has(b, sr, builds[k], 1, NULL)) {
-					snprintf(buf, cap, "stage %d builds with %s on glibc and this "
-						 "stage copies from it", src, builds[k]);
-					return buf;
-				}
-			if (chain_run_has(b, sr, "go", 1, NULL) &&
-			    !chain_run_has(b, sr, "CGO_ENABLED=0", 0, NULL)) {
-				snprintf(buf, cap, "stage %d builds Go with cgo on glibc and this "
-					 "stage copies from it", src);
+		}
+		for (k = 0; k < sizeof(builds) / sizeof(builds[0]); k++)
+			if (chain_run_has(b, sr, builds[k], 1, NULL)) {
+				snprintf(buf, cap, "stage %d builds with %s on glibc and this "
+					 "stage copies from it", src, builds[k]);
 				return buf;
 			}
+		if (chain_run_has(b, sr, "go", 1, NULL) &&
+		    !chain_run_has(b, sr, "CGO_ENABLED=0", 0, NULL)) {
+			snprintf(buf, cap, "stage %d builds Go with cgo on glibc and this "
+				 "stage copies from it", src);
+			return buf;
 		}
 	}
 	return NULL;
@@ -410,31 +426,28 @@ static const struct df_variant *root_variant(struct bi *b, size_t q, const struc
  * image of the same family: into b->mates and b->along. */
 static void builders_of(struct bi *b, size_t r, const char *family)
 {
-	size_t q = r, k = 0, t, i;
+	struct on_root it;
+	size_t q = r, k = 0;
 
 	memset(b->along, 0, b->ns + 1);
 	b->nmates = 0;
 	for (;;) {
-		for (t = 0; t < b->ns; t++) {
-			if (b->root[t] != q)
-				continue;
-			for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-				const struct df_inst *inst = inst_at(b, i);
-				const struct df_image *img;
-				int src;
-				size_t sr;
+		for (on_root_start(&it, q); on_root_next(b, &it);) {
+			const struct df_inst *inst = it.inst;
+			const struct df_image *img;
+			int src;
+			size_t sr;
 
-				if (!inst || (src = copy_from_stage(b, t, inst)) < 0)
-					continue;
-				sr = b->root[src];
-				if (sr == r || b->along[sr])
-					continue;
-				root_variant(b, sr, &img);
-				if (!img || strcmp(img->family, family) != 0)
-					continue;
-				b->along[sr] = 1;
-				b->mates[b->nmates++] = sr;
-			}
+			if ((src = copy_from_stage(b, it.t, inst)) < 0)
+				continue;
+			sr = b->root[src];
+			if (sr == r || b->along[sr])
+				continue;
+			root_variant(b, sr, &img);
+			if (!img || strcmp(img->family, family) != 0)
+				continue;
+			b->along[sr] = 1;
+			b->mates[b->nmates++] = sr;
 		}
 		if (k == b->nmates)
 			break;
@@ -472,48 +485,45 @@ static int xlate_chain(struct df_apk *x, struct bi *b, size_t r, int apply)
  * apk), in the names they give, into set. */
 static void collect_installed(struct bi *b, size_t r, struct df_buf *set)
 {
-	size_t t, i, k, j;
+	struct on_root it;
+	size_t k, j;
 
-	for (t = 0; t < b->ns; t++) {
-		if (b->root[t] != r)
+	for (on_root_start(&it, r); on_root_next(b, &it);) {
+		const struct df_inst *inst = it.inst;
+		struct df_sh_script sc;
+		const char *base;
+
+		if (inst->cmd != DF_CMD_RUN || inst->json ||
+		    df_sh_parse_rest(b->doc, inst, &sc) < 0)
 			continue;
-		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
-			struct df_sh_script sc;
-			const char *base;
+		base = inst->rest.ptr;
+		for (k = 0; k < sc.ncmds; k++) {
+			const struct df_sh_cmd *c = &sc.cmds[k];
+			int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(base, c) : -1;
+			int sub = 0;
+			char *v;
 
-			if (!inst || inst->cmd != DF_CMD_RUN || inst->json ||
-			    df_sh_parse_rest(b->doc, inst, &sc) < 0)
+			if (ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[ni],
+							   NULL)))
 				continue;
-			base = inst->rest.ptr;
-			for (k = 0; k < sc.ncmds; k++) {
-				const struct df_sh_cmd *c = &sc.cmds[k];
-				int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(base, c) : -1;
-				int sub = 0;
-				char *v;
+			if (strrchr(v, '/'))
+				v = strrchr(v, '/') + 1;
+			if (strcmp(v, "apt-get") && strcmp(v, "apt") && strcmp(v, "yum") &&
+			    strcmp(v, "dnf") && strcmp(v, "microdnf") && strcmp(v, "apk"))
+				continue;
+			for (j = (size_t)ni + 1; j < c->nwords; j++) {
+				char *w = df_sh_unquote(&b->doc->arena, base, &c->words[j], NULL);
 
-				if (ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[ni],
-								   NULL)))
+				if (!w || w[0] == '-')
 					continue;
-				if (strrchr(v, '/'))
-					v = strrchr(v, '/') + 1;
-				if (strcmp(v, "apt-get") && strcmp(v, "apt") && strcmp(v, "yum") &&
-				    strcmp(v, "dnf") && strcmp(v, "microdnf") && strcmp(v, "apk"))
+				if (!sub) {
+					sub = strcmp(w, "install") == 0 || strcmp(w, "add") == 0
+					      ? 1 : -1;
+					if (sub < 0)
+						break;
 					continue;
-				for (j = (size_t)ni + 1; j < c->nwords; j++) {
-					char *w = df_sh_unquote(&b->doc->arena, base, &c->words[j], NULL);
-
-					if (!w || w[0] == '-')
-						continue;
-					if (!sub) {
-						sub = strcmp(w, "install") == 0 || strcmp(w, "add") == 0
-						      ? 1 : -1;
-						if (sub < 0)
-							break;
-						continue;
-					}
-					df_pkgset_add(set, w, strlen(w));
 				}
+				df_pkgset_add(set, w, strlen(w));
 			}
 		}
 	}
@@ -523,48 +533,45 @@ static void collect_installed(struct bi *b, size_t r, struct df_buf *set)
  * on root r, a bash script (#! line)? */
 static int bash_script(struct bi *b, size_t r, const char *name, size_t n)
 {
-	size_t t, i, a;
+	struct on_root it;
+	size_t a;
 
 	if (!b->ctx->context_dir || !n)
 		return 0;
-	for (t = 0; t < b->ns; t++) {
-		if (b->root[t] != r)
+	for (on_root_start(&it, r); on_root_next(b, &it);) {
+		const struct df_inst *inst = it.inst;
+		struct df_span from;
+
+		/* files from the context only (not --from a stage or image) */
+		if ((inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD) ||
+		    flag_value(inst, "from", &from))
 			continue;
-		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
-			struct df_span from;
+		for (a = 0; a + 1 < inst->nargs; a++) {
+			struct df_span s = inst->args[a];
+			struct df_buf path = DF_BUF_INIT;
+			size_t d = s.len, len;
+			char *text;
+			int bash = 0;
 
-			/* files from the context only (not --from a stage or image) */
-			if (!inst || (inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD) ||
-			    flag_value(inst, "from", &from))
+			while (d > 0 && s.ptr[d - 1] != '/')
+				d--;
+			if (s.len - d != n || memcmp(s.ptr + d, name, n) != 0)
 				continue;
-			for (a = 0; a + 1 < inst->nargs; a++) {
-				struct df_span s = inst->args[a];
-				struct df_buf path = DF_BUF_INIT;
-				size_t d = s.len, len;
-				char *text;
-				int bash = 0;
+			df_buf_add(&path, s.ptr[0] == '/' ? s.ptr + 1 : s.ptr,
+				   s.ptr[0] == '/' ? s.len - 1 : s.len);
+			text = df_context_read_head(b->ctx, path.ptr, 4096, &len); /* its #! line */
+			df_buf_release(&path);
+			if (text) {
+				struct df_span first = { text, 0 };
 
-				while (d > 0 && s.ptr[d - 1] != '/')
-					d--;
-				if (s.len - d != n || memcmp(s.ptr + d, name, n) != 0)
-					continue;
-				df_buf_add(&path, s.ptr[0] == '/' ? s.ptr + 1 : s.ptr,
-					   s.ptr[0] == '/' ? s.len - 1 : s.len);
-				text = df_context_read_head(b->ctx, path.ptr, 4096, &len); /* its #! line */
-				df_buf_release(&path);
-				if (text) {
-					struct df_span first = { text, 0 };
-
-					while (first.len < len && text[first.len] != '\n')
-						first.len++;
-					bash = len > 2 && text[0] == '#' && text[1] == '!' &&
-					       df_apk_has_text(first, "bash");
-					free(text);
-				}
-				if (bash)
-					return 1;
+				while (first.len < len && text[first.len] != '\n')
+					first.len++;
+				bash = len > 2 && text[0] == '#' && text[1] == '!' &&
+				       df_apk_has_text(first, "bash");
+				free(text);
 			}
+			if (bash)
+				return 1;
 		}
 	}
 	return 0;
@@ -583,63 +590,60 @@ static void seen_command(struct bi *b, size_t r, const char *p, size_t n,
 static void used_tools(struct bi *b, size_t r, void (*fn)(void *, const char *, size_t),
 		       void *arg)
 {
-	size_t t, i, k;
+	struct on_root it;
+	size_t k;
 
-	for (t = 0; t < b->ns; t++) {
-		if (b->root[t] != r)
+	for (on_root_start(&it, r); on_root_next(b, &it);) {
+		const struct df_inst *inst = it.inst;
+		struct df_sh_script sc;
+		struct df_span body;
+
+		if (!inst)
 			continue;
-		for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
-			struct df_sh_script sc;
-			struct df_span body;
+		if (inst->cmd == DF_CMD_SHELL && df_apk_has_text(inst->rest, "bash"))
+			fn(arg, "bash", 4);
+		if (inst->cmd == DF_CMD_RUN && (df_apk_has_text(inst->rest, "git+http") ||
+						df_apk_has_text(inst->rest, "git+ssh")))
+			fn(arg, "git", 3);
+		if (inst->cmd != DF_CMD_RUN && inst->cmd != DF_CMD_CMD &&
+		    inst->cmd != DF_CMD_ENTRYPOINT && inst->cmd != DF_CMD_HEALTHCHECK)
+			continue;
+		if (inst->json) {
+			size_t a0 = inst->cmd == DF_CMD_HEALTHCHECK ? 1 : 0;
 
-			if (!inst)
-				continue;
-			if (inst->cmd == DF_CMD_SHELL && df_apk_has_text(inst->rest, "bash"))
-				fn(arg, "bash", 4);
-			if (inst->cmd == DF_CMD_RUN && (df_apk_has_text(inst->rest, "git+http") ||
-							df_apk_has_text(inst->rest, "git+ssh")))
-				fn(arg, "git", 3);
-			if (inst->cmd != DF_CMD_RUN && inst->cmd != DF_CMD_CMD &&
-			    inst->cmd != DF_CMD_ENTRYPOINT && inst->cmd != DF_CMD_HEALTHCHECK)
-				continue;
-			if (inst->json) {
-				size_t a0 = inst->cmd == DF_CMD_HEALTHCHECK ? 1 : 0;
+			if (inst->nargs > a0) {
+				struct df_span w = inst->args[a0];
+				size_t d = w.len;
 
-				if (inst->nargs > a0) {
-					struct df_span w = inst->args[a0];
-					size_t d = w.len;
-
-					while (d > 0 && w.ptr[d - 1] != '/')
-						d--;
-					seen_command(b, r, w.ptr + d, w.len - d, fn, arg);
-				}
-				continue;
-			}
-			body = inst->rest;
-			if (inst->cmd == DF_CMD_HEALTHCHECK) {
-				if (inst->nargs < 2 || !df_span_ieq(inst->args[0], "CMD"))
-					continue;
-				body = inst->args[1];
-			}
-			if (df_sh_parse(&b->doc->arena, body.ptr, body.len, &sc) < 0)
-				continue;
-			for (k = 0; k < sc.ncmds; k++) {
-				int ni = sc.cmds[k].kind == DF_SH_SIMPLE ?
-					 df_sh_cmd_name(body.ptr, &sc.cmds[k]) : -1;
-				const struct df_sh_word *w;
-				size_t d;
-
-				if (ni < 0)
-					continue;
-				w = &sc.cmds[k].words[ni];
-				if (w->flags & (DF_SH_QUOTED | DF_SH_EXPAND))
-					continue;
-				d = w->len;
-				while (d > 0 && body.ptr[w->off + d - 1] != '/')
+				while (d > 0 && w.ptr[d - 1] != '/')
 					d--;
-				seen_command(b, r, body.ptr + w->off + d, w->len - d, fn, arg);
+				seen_command(b, r, w.ptr + d, w.len - d, fn, arg);
 			}
+			continue;
+		}
+		body = inst->rest;
+		if (inst->cmd == DF_CMD_HEALTHCHECK) {
+			if (inst->nargs < 2 || !df_span_ieq(inst->args[0], "CMD"))
+				continue;
+			body = inst->args[1];
+		}
+		if (df_sh_parse(&b->doc->arena, body.ptr, body.len, &sc) < 0)
+			continue;
+		for (k = 0; k < sc.ncmds; k++) {
+			int ni = sc.cmds[k].kind == DF_SH_SIMPLE ?
+				 df_sh_cmd_name(body.ptr, &sc.cmds[k]) : -1;
+			const struct df_sh_word *w;
+			size_t d;
+
+			if (ni < 0)
+				continue;
+			w = &sc.cmds[k].words[ni];
+			if (w->flags & (DF_SH_QUOTED | DF_SH_EXPAND))
+				continue;
+			d = w->len;
+			while (d > 0 && body.ptr[w->off + d - 1] != '/')
+				d--;
+			seen_command(b, r, body.ptr + w->off + d, w->len - d, fn, arg);
 		}
 	}
 }
@@ -1420,7 +1424,8 @@ static int do_root(struct bi *b, size_t r)
 	uint32_t line;
 	int final_root = r == b->ns - 1, java_runtime = 0, changes = 0;
 	long musl_mate = -1;
-	size_t t, k;
+	struct on_root it;
+	size_t k;
 
 	memset(&p, 0, sizeof(p));
 	memset(b->along, 0, b->ns + 1);
@@ -1515,36 +1520,24 @@ static int do_root(struct bi *b, size_t r)
 
 		/* a runtime stage runs java (or a jar) and builds nothing */
 		java_runtime = 0;
-		for (t = 0; t < b->ns; t++) {
-			size_t i;
+		for (on_root_start(&it, r); on_root_next(b, &it);) {
+			const struct df_inst *inst = it.inst;
 
-			if (b->root[t] != r)
-				continue;
-			for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-				const struct df_inst *inst = inst_at(b, i);
-
-				if (inst && (inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT) &&
-				    (df_apk_has_word(inst->rest, "java") ||
-				     df_apk_has_text(inst->rest, ".jar")))
-					java_runtime = 1;
-			}
+			if ((inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT) &&
+			    (df_apk_has_word(inst->rest, "java") ||
+			     df_apk_has_text(inst->rest, ".jar")))
+				java_runtime = 1;
 		}
 		for (k = 0; k < sizeof(jdk_words) / sizeof(jdk_words[0]); k++)
 			if (chain_run_has(b, r, jdk_words[k], 1, NULL))
 				java_runtime = 0;
-		for (t = 0; t < b->ns && java_runtime; t++) {
-			size_t i;
+		for (on_root_start(&it, r); java_runtime && on_root_next(b, &it);) {
+			const struct df_inst *inst = it.inst;
 
-			if (b->root[t] != r)
-				continue;
-			for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-				const struct df_inst *inst = inst_at(b, i);
-
-				if (inst && (inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT))
-					for (k = 0; k < sizeof(jdk_words) / sizeof(jdk_words[0]); k++)
-						if (df_apk_has_word(inst->rest, jdk_words[k]))
-							java_runtime = 0;
-			}
+			if ((inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT))
+				for (k = 0; k < sizeof(jdk_words) / sizeof(jdk_words[0]); k++)
+					if (df_apk_has_word(inst->rest, jdk_words[k]))
+						java_runtime = 0;
 		}
 	}
 	if (strcmp(policy, "distroless") == 0) {
