@@ -52,10 +52,15 @@ build/libdfix.a: $(OBJ)
 dfix: build/src/main.o build/libdfix.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ build/src/main.o build/libdfix.a $(DEP_LIBS)
 
+# tests of one pass share tests/passcase.c (the pass run alone, a build context)
+PASSCASE_TESTS := test_manifests test_multi_stage
+$(addprefix build/tests/,$(PASSCASE_TESTS)) $(addprefix build-asan/tests/,$(PASSCASE_TESTS)): \
+	tests/passcase.c tests/passcase.h
+
 build/tests/%: tests/%.c build/libdfix.a
 	@mkdir -p $(dir $@)
 	@$(PKG_CONFIG) --exists cmocka || { echo "missing cmocka: run 'make deps' (apt-get install libcmocka-dev)"; exit 2; }
-	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $< build/libdfix.a $(DEP_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) $(DEP_CFLAGS) -o $@ $(filter %.c,$^) build/libdfix.a $(DEP_LIBS) $(CMOCKA_LIBS)
 
 unit: $(TESTS)
 	@set -e; for t in $(TESTS); do echo "== $$t"; ./$$t; done
@@ -93,7 +98,7 @@ build-asan/dfix: build-asan/src/main.o build-asan/libdfix.a
 
 build-asan/tests/%: tests/%.c build-asan/libdfix.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) $(DEP_CFLAGS) -o $@ $< build-asan/libdfix.a $(DEP_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ASAN_CFLAGS) $(DEP_CFLAGS) -o $@ $(filter %.c,$^) build-asan/libdfix.a $(DEP_LIBS) $(CMOCKA_LIBS)
 
 build-asan/fuzz-replay: tests/fuzz/fuzz_roundtrip.c build-asan/libdfix.a
 	@mkdir -p $(dir $@)
