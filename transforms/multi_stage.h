@@ -216,6 +216,10 @@ int ms_shipped(struct ms *ms, const char *abs);
 
 /* Put an item in the builder only / runtime only / both. */
 void ms_to(struct ms_item *it, int builder, int runtime);
+/* ms_to for an instruction that is neither RUN nor COPY/ADD, item i of a
+ * build that ends with item L: ENV, WORKDIR and USER go to the builder (up
+ * to L) and the runtime, ARG stays where it is, the rest to the runtime. */
+void ms_to_other(struct ms_item *it, size_t i, size_t L);
 
 /* The generic classification of a simple command (users, directories,
  * system packages); 0 when the ecosystem must decide. */

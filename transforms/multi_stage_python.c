@@ -603,15 +603,8 @@ int ms_python_plan(struct ms *ms)
 		case DF_CMD_ADD:
 			ms_to(it, i <= L, i > L || !manifest_copy(ms, i));
 			break;
-		case DF_CMD_ENV:
-		case DF_CMD_WORKDIR:
-		case DF_CMD_USER:
-			ms_to(it, i <= L, 1);
-			break;
-		case DF_CMD_ARG:
-			break;
 		default:
-			ms_to(it, 0, 1);
+			ms_to_other(it, i, L);
 			break;
 		}
 	}

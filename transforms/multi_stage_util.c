@@ -340,6 +340,22 @@ void ms_to(struct ms_item *it, int builder, int runtime)
 	it->runtime = (unsigned char)runtime;
 }
 
+void ms_to_other(struct ms_item *it, size_t i, size_t L)
+{
+	switch (it->cmd) {
+	case DF_CMD_ENV:
+	case DF_CMD_WORKDIR:
+	case DF_CMD_USER:
+		ms_to(it, i <= L, 1);
+		break;
+	case DF_CMD_ARG:
+		break;
+	default:
+		ms_to(it, 0, 1);
+		break;
+	}
+}
+
 static const char *base_name(const char *w)
 {
 	const char *b = strrchr(w, '/');
