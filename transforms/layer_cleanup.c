@@ -1539,13 +1539,13 @@ static unsigned char apt_later(struct lc *lc, size_t idx)
 	unsigned char *need, *has, *later_stage, *want;
 	size_t s, i;
 
+	if (lc->apt_later)
+		return lc->apt_later[idx];
 	/* apt_later[i]: a RUN after node i in its stage, or in a stage built
 	 * on it, uses the package lists before updating them */
 	need = df_xcalloc(lc->doc->nnodes + 1, 1);
 	has = df_xcalloc(lc->ns + 1, 1);         /* the stage has such a RUN */
 	later_stage = df_xcalloc(lc->ns + 1, 1); /* a stage built on it has */
-	if (lc->apt_later)
-		return lc->apt_later[idx];
 	/* only the stages with candidates ask, and the stages built on them
 	 * count */
 	want = df_xcalloc(lc->ns + 1, 1);
