@@ -21,632 +21,18 @@
  *
  * Only the image word of the FROM is edited (or the ARG default that names
  * the image); digest-pinned references and Windows images are left alone.
+ *
+ * What it reads in the stages (the caveats, builders, packages and tools)
+ * is in base_image_scan.c; here are the decisions and the edits.
  */
 #include <stdarg.h>
 #include <string.h>
 
-#include "apk.h"
-#include "imageref.h"
-#include "internal.h"
+#include "base_image.h"
 #include "shell.h"
 
-struct bi {
-	struct df_ctx *ctx;
-	struct df_doc *doc;
-	struct df_stage *st;
-	size_t ns;
-	size_t *root; /* per stage: the stage whose FROM names its image */
-	/* the builders the root being decided copies build output from and that
-	   must share its libc (builders_of): their roots, and a mark per root */
-	size_t *mates, nmates;
-	unsigned char *along;
-};
 
-/* ---------------------------------------------------------------- scanning */
-
-static int is_sep(unsigned char c)
-{
-	return c <= ' ' || (c && strchr(";&|()<>\"'`\\", c) != NULL);
-}
-
-static struct df_inst *inst_at(struct bi *b, size_t i)
-{
-	struct df_node *n = &b->doc->nodes[i];
-
-	return n->kind == DF_INSTRUCTION ? n->inst : NULL;
-}
-
-/* The instructions of the stages on root r (built FROM one another on the
- * same base), in order:
- *   for (on_root_start(&it, r); on_root_next(b, &it);) ... it.inst ...
- * it.t is the stage, it.i the node. */
-struct on_root {
-	size_t r, t, i;
-	const struct df_inst *inst;
-};
-
-static void on_root_start(struct on_root *it, size_t r)
-{
-	memset(it, 0, sizeof(*it));
-	it->r = r;
-}
-
-static int on_root_next(struct bi *b, struct on_root *it)
-{
-	for (; it->t < b->ns; it->t++, it->i = 0) {
-		if (b->root[it->t] != it->r)
-			continue;
-		if (!it->i)
-			it->i = b->st[it->t].from;
-		while (++it->i < b->st[it->t].end)
-			if ((it->inst = inst_at(b, it->i)))
-				return 1;
-	}
-	return 0;
-}
-
-/* Does any RUN of the stages built on root r (or of stage r alone when
- * only) contain the token / text? */
-static int chain_run_has(struct bi *b, size_t r, const char *s, int token, size_t *line)
-{
-	struct on_root it;
-	size_t h;
-
-	for (on_root_start(&it, r); on_root_next(b, &it);) {
-		const struct df_inst *inst = it.inst;
-
-		if (inst->cmd != DF_CMD_RUN)
-			continue;
-		if (token ? df_apk_has_word(inst->rest, s) : df_apk_has_text(inst->rest, s))
-			goto found;
-		for (h = 0; h < inst->nheredocs; h++)
-			if (token ? df_apk_has_word(inst->heredocs[h].body, s)
-				  : df_apk_has_text(inst->heredocs[h].body, s))
-				goto found;
-		continue;
-found:
-		if (line)
-			*line = b->doc->nodes[it.i].line;
-		return 1;
-	}
-	return 0;
-}
-
-/* The value of --NAME=value among an instruction's flags. */
-static int flag_value(const struct df_inst *inst, const char *name, struct df_span *v)
-{
-	size_t nl = strlen(name), i;
-
-	for (i = 0; i < inst->nflags; i++) {
-		const struct df_span *f = &inst->flags[i];
-
-		if (f->len > nl + 3 && memcmp(f->ptr, "--", 2) == 0 &&
-		    memcmp(f->ptr + 2, name, nl) == 0 && f->ptr[nl + 2] == '=') {
-			v->ptr = f->ptr + nl + 3;
-			v->len = f->len - nl - 3;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* The stage a COPY --from names, or -1 (an image, or nothing). */
-static int copy_from_stage(struct bi *b, size_t t, const struct df_inst *inst)
-{
-	struct df_span v;
-	size_t i;
-	int all_digits = 1;
-
-	if ((inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD) || !flag_value(inst, "from", &v) ||
-	    !v.len)
-		return -1;
-	for (i = 0; i < v.len; i++)
-		if (v.ptr[i] < '0' || v.ptr[i] > '9')
-			all_digits = 0;
-	if (all_digits) {
-		size_t k = 0;
-
-		for (i = 0; i < v.len && k < 100000; i++)
-			k = k * 10 + (size_t)(v.ptr[i] - '0');
-		return k < t ? (int)k : -1;
-	}
-	for (i = 0; i < t; i++)
-		if (b->st[i].name.len == v.len && df_mem_ieq(b->st[i].name.ptr, v.ptr, v.len))
-			return (int)i;
-	return -1;
-}
-
-/* ---------------------------------------------------------------- musl caveats */
-
-static const char *const native_modules[] = {
-	"bcrypt", "sharp", "canvas", "sqlite3", "better-sqlite3", "grpc", "node-sass",
-	"argon2", "@tensorflow/tfjs-node", "leveldown", "node-pty", "re2", "zeromq",
-	"kerberos", "libxmljs", "libxmljs2", "ffi-napi", "ref-napi", "serialport",
-	"@serialport/bindings", "@serialport/bindings-cpp", "usb", "isolated-vm",
-	"microtime", "node-rdkafka", "oracledb", "puppeteer", "playwright", "farmhash",
-	"deasync", "cpu-features", "node-expat", "iconv", "unix-dgram", "@discordjs/opus",
-};
-
-/* A native module named as a key in package.json text. */
-static const char *native_in(const char *p, size_t n)
-{
-	size_t m, i;
-
-	for (m = 0; m < sizeof(native_modules) / sizeof(native_modules[0]); m++) {
-		size_t ml = strlen(native_modules[m]);
-
-		for (i = 0; i + ml + 2 <= n; i++) {
-			size_t j;
-
-			if (p[i] != '"' || memcmp(p + i + 1, native_modules[m], ml) != 0 ||
-			    p[i + 1 + ml] != '"')
-				continue;
-			for (j = i + ml + 2; j < n && (p[j] == ' ' || p[j] == '\t' || p[j] == '\r' ||
-						    p[j] == '\n'); j++)
-				;
-			if (j < n && p[j] == ':')
-				return native_modules[m];
-		}
-	}
-	return NULL;
-}
-
-/* Do the stages on root r install node modules (or copy them in)? */
-static int installs_node_modules(struct bi *b, size_t r)
-{
-	struct on_root it;
-
-	if (chain_run_has(b, r, "npm", 1, NULL) || chain_run_has(b, r, "yarn", 1, NULL) ||
-	    chain_run_has(b, r, "pnpm", 1, NULL))
-		return 1;
-	for (on_root_start(&it, r); on_root_next(b, &it);) {
-		const struct df_inst *inst = it.inst;
-		size_t a;
-
-		if ((inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD))
-			continue;
-		for (a = 0; a < inst->nargs; a++)
-			if (df_apk_has_text(inst->args[a], "node_modules"))
-				return 1;
-	}
-	return 0;
-}
-
-/* A native module among the packages a lock file installs, transitive ones
- * included: npm ("node_modules/NAME"), yarn and pnpm (NAME@ at the start of
- * an entry). */
-static const char *native_in_lock(const char *p, size_t n)
-{
-	size_t m, i;
-
-	for (m = 0; m < sizeof(native_modules) / sizeof(native_modules[0]); m++) {
-		const char *name = native_modules[m];
-		size_t ml = strlen(name);
-
-		for (i = 0; i + ml + 1 < n; i++) {
-			char before = i ? p[i - 1] : '\n', after = p[i + ml];
-
-			if (memcmp(p + i, name, ml) != 0)
-				continue;
-			if (i >= 13 && memcmp(p + i - 13, "node_modules/", 13) == 0 && after == '"' &&
-			    (i == 13 || p[i - 14] == '"'))
-				return name;
-			if (after == '@' && (before == '\n' || before == ' ' || before == '"' ||
-					     before == '/' || before == '\''))
-				return name;
-		}
-	}
-	return NULL;
-}
-
-/* Read dir's package.json and lock files: 1 when package.json is there,
- * *mod set to a native module found, *from to the file that names it. */
-static int node_dir(struct bi *b, const char *dir, size_t dl, const char **mod, const char **from)
-{
-	static const char *const locks[] = {
-		"package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml",
-	};
-	struct df_buf path = DF_BUF_INIT;
-	size_t len, k;
-	char *p;
-	int seen = 0;
-
-	while (dl && dir[0] == '/') {
-		dir++;
-		dl--;
-	}
-	df_buf_add(&path, dir, dl);
-	df_buf_adds(&path, "package.json");
-	p = df_context_read(b->ctx, path.ptr, &len);
-	if (p) {
-		seen = 1;
-		if ((*mod = native_in(p, len)) != NULL)
-			*from = "package.json";
-		free(p);
-	}
-	for (k = 0; k < sizeof(locks) / sizeof(locks[0]) && seen && !*mod; k++) {
-		df_buf_reset(&path);
-		df_buf_add(&path, dir, dl);
-		df_buf_adds(&path, locks[k]);
-		p = df_context_read(b->ctx, path.ptr, &len);
-		if (p) {
-			if ((*mod = native_in_lock(p, len)) != NULL)
-				*from = locks[k];
-			free(p);
-		}
-	}
-	df_buf_release(&path);
-	return seen;
-}
-
-/* Why node on Alpine would break, or NULL. */
-static const char *node_musl(struct bi *b, size_t r, char *buf, size_t cap)
-{
-	const char *mod = NULL, *from = NULL;
-	struct on_root it;
-	size_t a;
-	int seen = 0;
-
-	if (!installs_node_modules(b, r))
-		return NULL;
-	if (!b->ctx->context_dir)
-		return "there is no build context to check package.json for native modules";
-	/* the package.json files the stages copy in */
-	for (on_root_start(&it, r); !mod && on_root_next(b, &it);) {
-		const struct df_inst *inst = it.inst;
-
-		if (inst->cmd != DF_CMD_COPY || copy_from_stage(b, it.t, inst) >= 0 ||
-		    inst->nargs < 2)
-			continue;
-		for (a = 0; a + 1 < inst->nargs && !mod; a++) {
-			struct df_span s = inst->args[a];
-			size_t d = s.len;
-
-			while (d > 0 && s.ptr[d - 1] != '/')
-				d--;
-			if (s.len == 1 && s.ptr[0] == '.')
-				d = 0;
-			else if (!(s.len - d >= 7 && memcmp(s.ptr + d, "package", 7) == 0))
-				continue;
-			seen |= node_dir(b, s.ptr, d, &mod, &from);
-		}
-	}
-	if (!seen && !node_dir(b, "", 0, &mod, &from))
-		return "package.json is not in the build context, so native modules cannot be "
-		       "ruled out";
-	if (!mod)
-		return NULL;
-	snprintf(buf, cap, "%s installs %s, a native module built for glibc (Alpine has musl)",
-		 from, mod);
-	return buf;
-}
-
-static const char *const glibc_needles[] = {
-	".deb", "manylinux", "linux-gnu", "glibc", "dpkg -i", "linux-amd64", "linux_amd64",
-	"linux-x64", "linux-x86_64", "Linux_x86_64", "linux64", "linux-arm64", "linux_arm64",
-};
-
-/* Why binaries fetched by the stages would not run on musl, or NULL. */
-static const char *glibc_downloads(struct bi *b, size_t r, char *buf, size_t cap)
-{
-	size_t k, line;
-
-	if (chain_run_has(b, r, "musl", 0, NULL) || chain_run_has(b, r, "alpine", 0, NULL))
-		return NULL;
-	for (k = 0; k < sizeof(glibc_needles) / sizeof(glibc_needles[0]); k++) {
-		int fetch = k >= 5;
-
-		if (!chain_run_has(b, r, glibc_needles[k], 0, &line))
-			continue;
-		if (fetch && !chain_run_has(b, r, "curl", 1, NULL) &&
-		    !chain_run_has(b, r, "wget", 1, NULL))
-			continue;
-		snprintf(buf, cap, "the RUN at line %zu fetches a glibc build ('%s')", line,
-			 glibc_needles[k]);
-		return buf;
-	}
-	return NULL;
-}
-
-/* Files compiled on glibc in another stage and copied in? */
-static const char *glibc_copies(struct bi *b, size_t r, char *buf, size_t cap)
-{
-	static const char *const builds[] = {
-		"pip", "pip3", "poetry", "uv", "pipenv", "bundle", "gem", "cargo", "gcc", "g++",
-		"make", "cmake",
-	};
-	struct on_root it;
-	size_t k;
-
-	for (on_root_start(&it, r); on_root_next(b, &it);) {
-		const struct df_inst *inst = it.inst;
-		struct df_from f;
-		int src;
-		size_t sr;
-
-		if ((src = copy_from_stage(b, it.t, inst)) < 0)
-			continue;
-		sr = b->root[src];
-		if (sr == r || b->along[sr] ||
-		    df_from_read(b->doc, b->st, b->ns, sr, &f) < 0 || !f.resolved)
-			continue;
-		{
-			const struct df_image *img = df_image_lookup(&f.ref);
-			const struct df_variant *v = img ? df_variant_lookup(img, f.ref.tag, NULL)
-							 : NULL;
-
-			if (v && strcmp(v->libc, "musl") == 0)
-				continue;
-		}
-		for (k = 0; k < sizeof(builds) / sizeof(builds[0]); k++)
-			if (chain_run_has(b, sr, builds[k], 1, NULL)) {
-				snprintf(buf, cap, "stage %d builds with %s on glibc and this "
-					 "stage copies from it", src, builds[k]);
-				return buf;
-			}
-		if (chain_run_has(b, sr, "go", 1, NULL) &&
-		    !chain_run_has(b, sr, "CGO_ENABLED=0", 0, NULL)) {
-			snprintf(buf, cap, "stage %d builds Go with cgo on glibc and this "
-				 "stage copies from it", src);
-			return buf;
-		}
-	}
-	return NULL;
-}
-
-/* ---------------------------------------------------------------- builders */
-
-/* Families whose build output holds native code linked against the builder's
- * C library (node modules, Python packages, gems, PHP extensions): a builder
- * of the same family must use the runtime's libc. Go, Rust and Java builders
- * are left as they are: static binaries and jars do not care, and a cgo
- * build keeps the runtime on glibc (glibc_copies). */
-static int libc_family(const char *family)
-{
-	return strcmp(family, "node") == 0 || strcmp(family, "python") == 0 ||
-	       strcmp(family, "ruby") == 0 || strcmp(family, "php") == 0;
-}
-
-/* The table row (*img, NULL when none) and the variant (NULL when unknown)
- * of the image root stage q starts from. */
-static const struct df_variant *root_variant(struct bi *b, size_t q, const struct df_image **img)
-{
-	struct df_from f;
-
-	*img = NULL;
-	if (df_from_read(b->doc, b->st, b->ns, q, &f) < 0 || f.stage >= 0 || !f.resolved ||
-	    f.ref.scratch || f.windows)
-		return NULL;
-	*img = df_image_lookup(&f.ref);
-	return *img ? df_variant_lookup(*img, f.ref.tag, NULL) : NULL;
-}
-
-/* The roots of the stages that the stages on root r copy build output from
- * (COPY/ADD --from), and so on from those, as long as they start from an
- * image of the same family: into b->mates and b->along. */
-static void builders_of(struct bi *b, size_t r, const char *family)
-{
-	struct on_root it;
-	size_t q = r, k = 0;
-
-	memset(b->along, 0, b->ns + 1);
-	b->nmates = 0;
-	for (;;) {
-		for (on_root_start(&it, q); on_root_next(b, &it);) {
-			const struct df_inst *inst = it.inst;
-			const struct df_image *img;
-			int src;
-			size_t sr;
-
-			if ((src = copy_from_stage(b, it.t, inst)) < 0)
-				continue;
-			sr = b->root[src];
-			if (sr == r || b->along[sr])
-				continue;
-			root_variant(b, sr, &img);
-			if (!img || strcmp(img->family, family) != 0)
-				continue;
-			b->along[sr] = 1;
-			b->mates[b->nmates++] = sr;
-		}
-		if (k == b->nmates)
-			break;
-		q = b->mates[k++];
-	}
-}
-
-/* "`name`" or the index of stage q, for messages. */
-static const char *stage_label(struct bi *b, size_t q, char *buf, size_t cap)
-{
-	if (b->st[q].name.len)
-		snprintf(buf, cap, "`%.*s`", (int)b->st[q].name.len, b->st[q].name.ptr);
-	else
-		snprintf(buf, cap, "%zu", q);
-	return buf;
-}
-
-/* ---------------------------------------------------------------- apt/rpm -> apk */
-
-/* Check or apply the translation of every RUN on root r (apk.c). */
-static int xlate_chain(struct df_apk *x, struct bi *b, size_t r, int apply)
-{
-	size_t t;
-
-	/* the last stage first: a removed RUN does not move the ones to do */
-	for (t = b->ns; t-- > 0;)
-		if (b->root[t] == r && df_apk_translate(x, b->st[t].from + 1, b->st[t].end, apply) < 0)
-			return -1;
-	return 0;
-}
-
-/* ---------------------------------------------------------------- tools */
-
-/* Packages the stages on root r install (apt-get, apt, yum, dnf, microdnf,
- * apk), in the names they give, into set. */
-static void collect_installed(struct bi *b, size_t r, struct df_buf *set)
-{
-	struct on_root it;
-	size_t k, j;
-
-	for (on_root_start(&it, r); on_root_next(b, &it);) {
-		const struct df_inst *inst = it.inst;
-		struct df_sh_script sc;
-		const char *base;
-
-		if (inst->cmd != DF_CMD_RUN || inst->json ||
-		    df_sh_parse_rest(b->doc, inst, &sc) < 0)
-			continue;
-		base = inst->rest.ptr;
-		for (k = 0; k < sc.ncmds; k++) {
-			const struct df_sh_cmd *c = &sc.cmds[k];
-			int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(base, c) : -1;
-			int sub = 0;
-			char *v;
-
-			if (ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[ni],
-							   NULL)))
-				continue;
-			if (strrchr(v, '/'))
-				v = strrchr(v, '/') + 1;
-			if (strcmp(v, "apt-get") && strcmp(v, "apt") && strcmp(v, "yum") &&
-			    strcmp(v, "dnf") && strcmp(v, "microdnf") && strcmp(v, "apk"))
-				continue;
-			for (j = (size_t)ni + 1; j < c->nwords; j++) {
-				char *w = df_sh_unquote(&b->doc->arena, base, &c->words[j], NULL);
-
-				if (!w || w[0] == '-')
-					continue;
-				if (!sub) {
-					sub = strcmp(w, "install") == 0 || strcmp(w, "add") == 0
-					      ? 1 : -1;
-					if (sub < 0)
-						break;
-					continue;
-				}
-				df_pkgset_add(set, w, strlen(w));
-			}
-		}
-	}
-}
-
-/* Is a script of that name, copied from the build context into the stages
- * on root r, a bash script (#! line)? */
-static int bash_script(struct bi *b, size_t r, const char *name, size_t n)
-{
-	struct on_root it;
-	size_t a;
-
-	if (!b->ctx->context_dir || !n)
-		return 0;
-	for (on_root_start(&it, r); on_root_next(b, &it);) {
-		const struct df_inst *inst = it.inst;
-		struct df_span from;
-
-		/* files from the context only (not --from a stage or image) */
-		if ((inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD) ||
-		    flag_value(inst, "from", &from))
-			continue;
-		for (a = 0; a + 1 < inst->nargs; a++) {
-			struct df_span s = inst->args[a];
-			struct df_buf path = DF_BUF_INIT;
-			size_t d = s.len, len;
-			char *text;
-			int bash = 0;
-
-			while (d > 0 && s.ptr[d - 1] != '/')
-				d--;
-			if (s.len - d != n || memcmp(s.ptr + d, name, n) != 0)
-				continue;
-			df_buf_add(&path, s.ptr[0] == '/' ? s.ptr + 1 : s.ptr,
-				   s.ptr[0] == '/' ? s.len - 1 : s.len);
-			text = df_context_read_head(b->ctx, path.ptr, 4096, &len); /* its #! line */
-			df_buf_release(&path);
-			if (text) {
-				struct df_span first = { text, 0 };
-
-				while (first.len < len && text[first.len] != '\n')
-					first.len++;
-				bash = len > 2 && text[0] == '#' && text[1] == '!' &&
-				       df_apk_has_text(first, "bash");
-				free(text);
-			}
-			if (bash)
-				return 1;
-		}
-	}
-	return 0;
-}
-
-static void seen_command(struct bi *b, size_t r, const char *p, size_t n,
-			 void (*fn)(void *, const char *, size_t), void *arg)
-{
-	fn(arg, p, n);
-	if (n > 3 && memcmp(p + n - 3, ".sh", 3) == 0 && bash_script(b, r, p, n))
-		fn(arg, "bash", 4);
-}
-
-/* Commands the stages on root r run (RUN, CMD, ENTRYPOINT, HEALTHCHECK):
- * each one the tool table knows is passed to fn. */
-static void used_tools(struct bi *b, size_t r, void (*fn)(void *, const char *, size_t),
-		       void *arg)
-{
-	struct on_root it;
-	size_t k;
-
-	for (on_root_start(&it, r); on_root_next(b, &it);) {
-		const struct df_inst *inst = it.inst;
-		struct df_sh_script sc;
-		struct df_span body;
-
-		if (!inst)
-			continue;
-		if (inst->cmd == DF_CMD_SHELL && df_apk_has_text(inst->rest, "bash"))
-			fn(arg, "bash", 4);
-		if (inst->cmd == DF_CMD_RUN && (df_apk_has_text(inst->rest, "git+http") ||
-						df_apk_has_text(inst->rest, "git+ssh")))
-			fn(arg, "git", 3);
-		if (inst->cmd != DF_CMD_RUN && inst->cmd != DF_CMD_CMD &&
-		    inst->cmd != DF_CMD_ENTRYPOINT && inst->cmd != DF_CMD_HEALTHCHECK)
-			continue;
-		if (inst->json) {
-			size_t a0 = inst->cmd == DF_CMD_HEALTHCHECK ? 1 : 0;
-
-			if (inst->nargs > a0) {
-				struct df_span w = inst->args[a0];
-				size_t d = w.len;
-
-				while (d > 0 && w.ptr[d - 1] != '/')
-					d--;
-				seen_command(b, r, w.ptr + d, w.len - d, fn, arg);
-			}
-			continue;
-		}
-		body = inst->rest;
-		if (inst->cmd == DF_CMD_HEALTHCHECK) {
-			if (inst->nargs < 2 || !df_span_ieq(inst->args[0], "CMD"))
-				continue;
-			body = inst->args[1];
-		}
-		if (df_sh_parse(&b->doc->arena, body.ptr, body.len, &sc) < 0)
-			continue;
-		for (k = 0; k < sc.ncmds; k++) {
-			int ni = sc.cmds[k].kind == DF_SH_SIMPLE ?
-				 df_sh_cmd_name(body.ptr, &sc.cmds[k]) : -1;
-			const struct df_sh_word *w;
-			size_t d;
-
-			if (ni < 0)
-				continue;
-			w = &sc.cmds[k].words[ni];
-			if (w->flags & (DF_SH_QUOTED | DF_SH_EXPAND))
-				continue;
-			d = w->len;
-			while (d > 0 && body.ptr[w->off + d - 1] != '/')
-				d--;
-			seen_command(b, r, body.ptr + w->off + d, w->len - d, fn, arg);
-		}
-	}
-}
+/* ---------------------------------------------------------------- tools a smaller image lacks */
 
 struct tools {
 	const char *from_kind, *to_kind; /* variant kinds */
@@ -699,62 +85,6 @@ static void tool_seen(void *arg, const char *p, size_t n)
 	if (tl->names.len)
 		df_buf_adds(&tl->names, ", ");
 	df_buf_add(&tl->names, p, n);
-}
-
-/* Add the packages (" a b ") to the first `apk add` / `apt-get install` of
- * stage t. Returns 0, or -1 when the stage has none. */
-static int append_install(struct bi *b, size_t t, int apk, const struct df_buf *pkgs)
-{
-	size_t i, k, j;
-
-	for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-		const struct df_inst *inst = inst_at(b, i);
-		struct df_sh_script sc;
-		const char *base;
-
-		if (!inst || inst->cmd != DF_CMD_RUN || inst->json || inst->nheredocs ||
-		    df_sh_parse_rest(b->doc, inst, &sc) < 0)
-			continue;
-		base = inst->rest.ptr;
-		for (k = 0; k < sc.ncmds; k++) {
-			const struct df_sh_cmd *c = &sc.cmds[k];
-			int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(base, c) : -1;
-			size_t sub = 0, last = 0, s, e;
-			const char *v;
-
-			if (ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[ni], NULL)))
-				continue;
-			if (strrchr(v, '/'))
-				v = strrchr(v, '/') + 1;
-			if (apk ? strcmp(v, "apk") != 0 : strcmp(v, "apt-get") != 0 && strcmp(v, "apt") != 0)
-				continue;
-			for (j = (size_t)ni + 1; j < c->nwords; j++) {
-				const char *w = df_sh_unquote(&b->doc->arena, base, &c->words[j], NULL);
-
-				if (c->words[j].flags & DF_SH_REDIR)
-					continue;
-				if (!w)
-					break;
-				if (!sub && w[0] != '-') {
-					if (strcmp(w, apk ? "add" : "install") != 0)
-						break;
-					sub = j;
-				} else if (sub && w[0] != '-') {
-					last = j;
-				}
-			}
-			if (!last || df_inst_range(inst, df_inst_log_off(inst, inst->rest) +
-						   c->words[last].off, c->words[last].len, &s, &e) < 0)
-				continue;
-			{
-				struct df_edits ed = { 0 };
-
-				df_edits_add(&ed, e, e, pkgs->ptr, pkgs->len - 1);
-				return df_edits_apply(b->doc, i, &ed);
-			}
-		}
-	}
-	return -1;
 }
 
 /* ---------------------------------------------------------------- the FROM edit */
@@ -845,7 +175,7 @@ static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
 		nm = df_arena_dup(&doc->arena, name.ptr, name.len);
 		/* the variable must name this image only */
 		for (i = 0; i < doc->nnodes; i++) {
-			const struct df_inst *o = inst_at(b, i);
+			const struct df_inst *o = bi_inst_at(b, i);
 			struct df_buf p1 = DF_BUF_INIT, p2 = DF_BUF_INIT;
 			int hit;
 
@@ -863,7 +193,7 @@ static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
 			return -1;
 		}
 		for (i = 0; i < doc->nnodes; i++) {
-			const struct df_inst *o = inst_at(b, i);
+			const struct df_inst *o = bi_inst_at(b, i);
 			size_t vs, ve;
 
 			if (!o)
@@ -876,13 +206,13 @@ static int edit_from(struct bi *b, const struct df_from *f, const char *new_tag,
 				struct df_span val;
 				size_t k, o2;
 
-				if ((a > 0 && !is_sep((unsigned char)o->rest.ptr[a - 1])) ||
+				if ((a > 0 && !bi_is_sep((unsigned char)o->rest.ptr[a - 1])) ||
 				    memcmp(o->rest.ptr + a, nm, name.len) != 0 ||
 				    o->rest.ptr[a + name.len] != '=')
 					continue;
 				val.ptr = o->rest.ptr + a + name.len + 1;
 				for (k = 0; k < o->rest.len - a - name.len - 1 &&
-					    !is_sep((unsigned char)val.ptr[k]) && val.ptr[k] != '$'; k++)
+					    !bi_is_sep((unsigned char)val.ptr[k]) && val.ptr[k] != '$'; k++)
 					;
 				val.len = k;
 				if (a + name.len + 1 + k < o->rest.len &&
@@ -991,7 +321,7 @@ static int runs_only_program(struct bi *b, size_t t, int *cmd_json_only)
 
 	*cmd_json_only = 1;
 	for (i = b->st[t].from + 1; i < b->st[t].end; i++) {
-		const struct df_inst *inst = inst_at(b, i);
+		const struct df_inst *inst = bi_inst_at(b, i);
 
 		if (!inst)
 			continue;
@@ -1042,7 +372,7 @@ static int go_builder(struct bi *b, size_t t, int *cgo_off)
 		struct df_from f;
 
 		for (i = b->st[s].from + 1; i < b->st[s].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
+			const struct df_inst *inst = bi_inst_at(b, i);
 
 			if (!inst)
 				continue;
@@ -1084,10 +414,10 @@ static int go_static(struct bi *b, size_t fs, const char **why)
 	if (!runs_only_program(b, fs, &json_only))
 		return 0;
 	for (i = b->st[fs].from + 1; i < b->st[fs].end; i++) {
-		const struct df_inst *inst = inst_at(b, i);
+		const struct df_inst *inst = bi_inst_at(b, i);
 		int src, off;
 
-		if (!inst || (src = copy_from_stage(b, fs, inst)) < 0)
+		if (!inst || (src = bi_copy_from_stage(b, fs, inst)) < 0)
 			continue;
 		if (go_builder(b, (size_t)src, &off)) {
 			if (off)
@@ -1109,13 +439,13 @@ static int go_static(struct bi *b, size_t fs, const char **why)
 		size_t d;
 
 		for (i = b->st[fs].from + 1; i < b->st[fs].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
+			const struct df_inst *inst = bi_inst_at(b, i);
 
 			if (inst && inst->cmd == DF_CMD_ENTRYPOINT && inst->nargs)
 				prog = inst->args[0];
 		}
 		for (i = b->st[fs].from + 1; i < b->st[fs].end && !prog.ptr; i++) {
-			const struct df_inst *inst = inst_at(b, i);
+			const struct df_inst *inst = bi_inst_at(b, i);
 
 			if (inst && inst->cmd == DF_CMD_CMD && inst->nargs)
 				prog = inst->args[0];
@@ -1127,7 +457,7 @@ static int go_static(struct bi *b, size_t fs, const char **why)
 		prog.ptr += d;
 		prog.len -= d;
 		for (i = b->st[fs].from + 1; i < b->st[fs].end; i++) {
-			const struct df_inst *inst = inst_at(b, i);
+			const struct df_inst *inst = bi_inst_at(b, i);
 			size_t a;
 
 			if (!inst || (inst->cmd != DF_CMD_COPY && inst->cmd != DF_CMD_ADD))
@@ -1197,8 +527,8 @@ static int apply_move(struct bi *b, size_t r, struct plan *p, const char *newtag
 		tl->to_alpine = strcmp(tpkg, "apk") == 0;
 		tl->x = x;
 		if (!tl->to_alpine)
-			collect_installed(b, r, &x->native);
-		used_tools(b, r, tool_seen, tl);
+			bi_collect_installed(b, r, &x->native);
+		bi_used_tools(b, r, tool_seen, tl);
 		if (tl->to_alpine && x->bash && !df_pkgset_has(&x->apk, "bash", 4) &&
 		    !df_pkgset_has(&tl->need, "bash", 4) && strcmp(p->var->kind, "alpine") != 0) {
 			df_pkgset_add(&tl->need, "bash", 4);
@@ -1218,7 +548,7 @@ static int apply_move(struct bi *b, size_t r, struct plan *p, const char *newtag
 	if (tl->to_alpine && strcmp(p->var->pkg ? p->var->pkg : "", "apk") != 0) {
 		memset(x->why, 0, sizeof(x->why));
 		df_buf_reset(&x->apk);
-		if (xlate_chain(x, b, r, 1) < 0) {
+		if (bi_xlate_chain(x, b, r, 1) < 0) {
 			/* some RUNs may be translated already: drop the whole run */
 			note(ctx, line, "%.*s stays: %s", (int)p->f.word.len,
 				    p->f.word.ptr, x->why);
@@ -1232,7 +562,7 @@ static int apply_move(struct bi *b, size_t r, struct plan *p, const char *newtag
 			    newref[0] ? "" : ":", newref[0] ? newref : newtag, why);
 		return 0;
 	}
-	if (tl->need.len && append_install(b, r, tl->to_alpine, &tl->need) < 0) {
+	if (tl->need.len && bi_append_install(b, r, tl->to_alpine, &tl->need) < 0) {
 		struct df_buf ins = DF_BUF_INIT;
 		size_t at = p->f.idx + 1;
 
@@ -1259,12 +589,12 @@ static const char *pkg_steps_bad(struct bi *b, size_t r, const struct plan *p,
 {
 	if (strcmp(p->var->pkg ? p->var->pkg : "", "apk") == 0)
 		return NULL;
-	if (!p->var->pkg && (chain_run_has(b, r, "yum", 1, NULL) ||
-			     chain_run_has(b, r, "microdnf", 1, NULL) ||
-			     chain_run_has(b, r, "dnf", 1, NULL) ||
-			     chain_run_has(b, r, "apt-get", 1, NULL)))
+	if (!p->var->pkg && (bi_chain_run_has(b, r, "yum", 1, NULL) ||
+			     bi_chain_run_has(b, r, "microdnf", 1, NULL) ||
+			     bi_chain_run_has(b, r, "dnf", 1, NULL) ||
+			     bi_chain_run_has(b, r, "apt-get", 1, NULL)))
 		return "dfix does not know this image's package manager";
-	if (xlate_chain(x, b, r, 0) < 0)
+	if (bi_xlate_chain(x, b, r, 0) < 0)
 		return x->why;
 	return NULL;
 }
@@ -1274,9 +604,9 @@ static const char *pkg_steps_bad(struct bi *b, size_t r, const struct plan *p,
 static int gems_need_compiler(struct bi *b, size_t r, const struct plan *p)
 {
 	return strcmp(p->var->kind, "full") == 0 && strcmp(p->img->family, "ruby") == 0 &&
-	       (chain_run_has(b, r, "bundle", 1, NULL) || chain_run_has(b, r, "gem", 1, NULL)) &&
-	       !chain_run_has(b, r, "build-essential", 1, NULL) &&
-	       !chain_run_has(b, r, "build-base", 1, NULL) && !chain_run_has(b, r, "gcc", 1, NULL);
+	       (bi_chain_run_has(b, r, "bundle", 1, NULL) || bi_chain_run_has(b, r, "gem", 1, NULL)) &&
+	       !bi_chain_run_has(b, r, "build-essential", 1, NULL) &&
+	       !bi_chain_run_has(b, r, "build-base", 1, NULL) && !bi_chain_run_has(b, r, "gcc", 1, NULL);
 }
 
 /* A builder on a full Python image installs packages without installing a
@@ -1287,11 +617,11 @@ static int wheels_need_compiler(struct bi *b, size_t q, const struct plan *p)
 	size_t k;
 
 	if (strcmp(p->var->kind, "full") != 0 || strcmp(p->img->family, "python") != 0 ||
-	    chain_run_has(b, q, "build-essential", 1, NULL) ||
-	    chain_run_has(b, q, "build-base", 1, NULL) || chain_run_has(b, q, "gcc", 1, NULL))
+	    bi_chain_run_has(b, q, "build-essential", 1, NULL) ||
+	    bi_chain_run_has(b, q, "build-base", 1, NULL) || bi_chain_run_has(b, q, "gcc", 1, NULL))
 		return 0;
 	for (k = 0; k < sizeof(tools) / sizeof(tools[0]); k++)
-		if (chain_run_has(b, q, tools[k], 1, NULL))
+		if (bi_chain_run_has(b, q, tools[k], 1, NULL))
 			return 1;
 	return 0;
 }
@@ -1330,11 +660,11 @@ static const char *builder_check(struct bi *b, size_t q, struct plan *p, char *n
 		 strchr(newtag, ':'))
 		bad = "dfix knows no Alpine variant of its image";
 	if (!bad && strcmp(p->img->family, "node") == 0)
-		bad = node_musl(b, q, buf, cap);
+		bad = bi_node_musl(b, q, buf, cap);
 	if (!bad)
-		bad = glibc_downloads(b, q, buf, cap);
+		bad = bi_glibc_downloads(b, q, buf, cap);
 	if (!bad)
-		bad = glibc_copies(b, q, buf, cap);
+		bad = bi_glibc_copies(b, q, buf, cap);
 	if (!bad && gems_need_compiler(b, q, p))
 		bad = "bundle install builds native gems with the compiler the full image has";
 	if (!bad && wheels_need_compiler(b, q, p))
@@ -1366,7 +696,7 @@ static int move_builders(struct bi *b, size_t r)
 			b->mates[j] = b->mates[j - 1];
 			b->mates[j - 1] = tmp;
 		}
-	stage_label(b, r, rl, sizeof(rl));
+	bi_stage_label(b, r, rl, sizeof(rl));
 	for (k = 0; k < b->nmates; k++) {
 		size_t q = b->mates[k];
 		struct plan mp;
@@ -1493,13 +823,13 @@ static int do_root(struct bi *b, size_t r)
 
 	/* the builders whose output it copies: glibc ones must move with it to
 	 * Alpine, a musl one keeps it off glibc */
-	if (libc_family(p.img->family)) {
+	if (bi_libc_family(p.img->family)) {
 		size_t n = 0;
 
-		builders_of(b, r, p.img->family);
+		bi_builders_of(b, r, p.img->family);
 		for (k = 0; k < b->nmates; k++) {
 			const struct df_image *mi;
-			const struct df_variant *mv = root_variant(b, b->mates[k], &mi);
+			const struct df_variant *mv = bi_root_variant(b, b->mates[k], &mi);
 
 			if (mv && strcmp(mv->libc, "musl") == 0) {
 				if (musl_mate < 0)
@@ -1520,7 +850,7 @@ static int do_root(struct bi *b, size_t r)
 
 		/* a runtime stage runs java (or a jar) and builds nothing */
 		java_runtime = 0;
-		for (on_root_start(&it, r); on_root_next(b, &it);) {
+		for (bi_on_root_start(&it, r); bi_on_root_next(b, &it);) {
 			const struct df_inst *inst = it.inst;
 
 			if ((inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT) &&
@@ -1529,9 +859,9 @@ static int do_root(struct bi *b, size_t r)
 				java_runtime = 1;
 		}
 		for (k = 0; k < sizeof(jdk_words) / sizeof(jdk_words[0]); k++)
-			if (chain_run_has(b, r, jdk_words[k], 1, NULL))
+			if (bi_chain_run_has(b, r, jdk_words[k], 1, NULL))
 				java_runtime = 0;
-		for (on_root_start(&it, r); java_runtime && on_root_next(b, &it);) {
+		for (bi_on_root_start(&it, r); java_runtime && bi_on_root_next(b, &it);) {
 			const struct df_inst *inst = it.inst;
 
 			if ((inst->cmd == DF_CMD_CMD || inst->cmd == DF_CMD_ENTRYPOINT))
@@ -1578,7 +908,7 @@ static int do_root(struct bi *b, size_t r)
 				note(ctx, line, "%.*s (musl) copies build output from stage %s, "
 				     "which builds on glibc: native code built there may not load "
 				     "here; build it on the Alpine variant too", (int)p.f.word.len,
-				     p.f.word.ptr, stage_label(b, b->mates[0], label, sizeof(label)));
+				     p.f.word.ptr, bi_stage_label(b, b->mates[0], label, sizeof(label)));
 			note_keep_build(b, &p, r, line);
 			return 0;
 		}
@@ -1593,13 +923,13 @@ static int do_root(struct bi *b, size_t r)
 		/* node modules built by a musl builder are fine: check only what
 		 * the stage installs itself */
 		if (strcmp(p.img->family, "node") == 0 &&
-		    (musl_mate < 0 || chain_run_has(b, r, "npm", 1, NULL) ||
-		     chain_run_has(b, r, "yarn", 1, NULL) || chain_run_has(b, r, "pnpm", 1, NULL)))
-			bad = node_musl(b, r, reason, sizeof(reason));
+		    (musl_mate < 0 || bi_chain_run_has(b, r, "npm", 1, NULL) ||
+		     bi_chain_run_has(b, r, "yarn", 1, NULL) || bi_chain_run_has(b, r, "pnpm", 1, NULL)))
+			bad = bi_node_musl(b, r, reason, sizeof(reason));
 		if (!bad)
-			bad = glibc_downloads(b, r, reason, sizeof(reason));
+			bad = bi_glibc_downloads(b, r, reason, sizeof(reason));
 		if (!bad)
-			bad = glibc_copies(b, r, reason, sizeof(reason));
+			bad = bi_glibc_copies(b, r, reason, sizeof(reason));
 		if (!bad)
 			bad = pkg_steps_bad(b, r, &p, &x);
 		/* the builders it copies from must come along */
@@ -1616,7 +946,7 @@ static int do_root(struct bi *b, size_t r)
 				snprintf(reason, sizeof(reason), "the builder stage %s (%.*s) "
 					 "cannot move to Alpine too (%s), and it must use the same "
 					 "libc as this stage",
-					 stage_label(b, b->mates[k], label, sizeof(label)),
+					 bi_stage_label(b, b->mates[k], label, sizeof(label)),
 					 (int)img.len, img.ptr ? img.ptr : "", mwhy);
 				bad = reason;
 			}
@@ -1626,7 +956,7 @@ static int do_root(struct bi *b, size_t r)
 			note(ctx, line, "%.*s stays: stage %s, whose build output it copies, is "
 			     "on Alpine (musl), so it cannot move to a glibc image, and not to "
 			     "Alpine, because %s", (int)p.f.word.len, p.f.word.ptr,
-			     stage_label(b, (size_t)musl_mate, label, sizeof(label)), bad);
+			     bi_stage_label(b, (size_t)musl_mate, label, sizeof(label)), bad);
 			goto out;
 		}
 		if (bad) {
@@ -1662,9 +992,9 @@ static int do_root(struct bi *b, size_t r)
 				    "the registry", (int)p.f.word.len, p.f.word.ptr, newtag);
 			goto out;
 		}
-		if (!p.var->pkg && (chain_run_has(b, r, "microdnf", 1, NULL) ||
-				    chain_run_has(b, r, "yum", 1, NULL) ||
-				    chain_run_has(b, r, "dnf", 1, NULL))) {
+		if (!p.var->pkg && (bi_chain_run_has(b, r, "microdnf", 1, NULL) ||
+				    bi_chain_run_has(b, r, "yum", 1, NULL) ||
+				    bi_chain_run_has(b, r, "dnf", 1, NULL))) {
 			note(ctx, line, "%.*s: %s would be smaller, but the stage "
 				    "installs packages with another package manager",
 				    (int)p.f.word.len, p.f.word.ptr, newtag);
@@ -1730,11 +1060,11 @@ static int do_root(struct bi *b, size_t r)
 		if (forced)
 			df_buf_addf(&msg, "; alpine rather than %s: stage %s, whose build output "
 				    "it copies, is on Alpine (musl)", forced,
-				    stage_label(b, (size_t)musl_mate, label, sizeof(label)));
+				    bi_stage_label(b, (size_t)musl_mate, label, sizeof(label)));
 		for (k = 0; k < b->nmates; k++)
 			df_buf_addf(&msg, "%s%s", k > 0 ? ", "
 				    : b->nmates > 1 ? "; its builder stages " : "; its builder stage ",
-				    stage_label(b, b->mates[k], label, sizeof(label)));
+				    bi_stage_label(b, b->mates[k], label, sizeof(label)));
 		if (b->nmates)
 			df_buf_addf(&msg, " move%s to Alpine too, to keep the same libc",
 				    b->nmates == 1 ? "s" : "");
@@ -1744,7 +1074,7 @@ static int do_root(struct bi *b, size_t r)
 			df_buf_addf(&msg, "; installs %s, which the smaller image lacks", tl.names.ptr);
 		if (!tl.to_alpine && strcmp(p.img->family, "python") == 0 &&
 		    strcmp(p.var->kind, "full") == 0 &&
-		    (chain_run_has(b, r, "pip", 1, NULL) || chain_run_has(b, r, "pip3", 1, NULL)) &&
+		    (bi_chain_run_has(b, r, "pip", 1, NULL) || bi_chain_run_has(b, r, "pip3", 1, NULL)) &&
 		    !df_pkgset_has(&x.native, "build-essential", 15) &&
 		    !df_pkgset_has(&x.native, "gcc", 3))
 			df_buf_adds(&msg, "; slim has no compiler: a package pip must build from "
