@@ -61,7 +61,7 @@ struct fmt {
 	size_t *later;       /* nodes to re-indent once the unit is known */
 	size_t nlater, latercap;
 	int use_marks;       /* the DF_SEEN_FORMAT* marks hold for this escape */
-	unsigned char *mark; /* per node: the marks this run leaves (see marks()) */
+	unsigned char *mark; /* per node: the marks this run leaves (see marked()) */
 	size_t *moving;      /* marked nodes re-indented to the recorded unit */
 	size_t nmoving, movingcap;
 	size_t skipped;      /* marked nodes not looked at again */
@@ -735,8 +735,10 @@ static void note(struct fmt *f, const struct df_node *old, const struct change *
 		df_ctx_finding(f->ctx, NULL, old->line, "normalised spacing of %s", up);
 }
 
-/* Put the parsed new node in place of the old one if it means the same. */
 static int plain_line(const struct fmt *f, const struct df_node *n);
+
+/* All of this pass's bits of df_node.seen. */
+#define FORMAT_MARKS (DF_SEEN_FORMAT | DF_SEEN_FORMAT_MOVING | DF_SEEN_FORMAT_ALONE)
 
 /* The marks of a node another run would leave as it is, with verdict r. */
 static unsigned char mark_of(int r)
@@ -779,6 +781,7 @@ static unsigned char settle_check(struct fmt *f, const struct change *c, const s
 	return mark_of(r);
 }
 
+/* Put the parsed new node in place of the old one if it means the same. */
 static int swap_in(struct fmt *f, const struct change *c, const struct df_node *nw)
 {
 	struct df_node *old = &f->doc->nodes[c->idx];
@@ -948,7 +951,7 @@ static int marked(struct fmt *f, size_t i)
 	r = moving ? 1 : (n->seen & DF_SEEN_FORMAT_ALONE) ? -1 : 0;
 	hist_node(f, n, r);
 	f->verdict[i] = (signed char)r;
-	f->mark[i] = n->seen & (DF_SEEN_FORMAT | DF_SEEN_FORMAT_MOVING | DF_SEEN_FORMAT_ALONE);
+	f->mark[i] = n->seen & FORMAT_MARKS;
 	if (moving)
 		push_idx(&f->moving, &f->nmoving, &f->movingcap, i);
 	f->skipped++;
@@ -1166,9 +1169,7 @@ static int run(struct df_ctx *ctx, struct df_doc *doc)
 	for (i = w = 0; i < doc->nnodes; i++) {
 		if (dead[i])
 			continue;
-		doc->nodes[i].seen = (uint8_t)((doc->nodes[i].seen &
-						~(DF_SEEN_FORMAT | DF_SEEN_FORMAT_MOVING |
-						  DF_SEEN_FORMAT_ALONE)) | f.mark[i]);
+		doc->nodes[i].seen = (uint8_t)((doc->nodes[i].seen & ~FORMAT_MARKS) | f.mark[i]);
 		doc->nodes[w++] = doc->nodes[i];
 	}
 	memo->fmt_esc = f.esc;

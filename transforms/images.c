@@ -770,14 +770,14 @@ static void read_image(const char *text, size_t len, struct from_image *im)
 		      df_mem_ihas(im->ref.path.ptr, im->ref.path.len, "nanoserver");
 }
 
-static int from_image(struct df_from *out, const struct from_image *im)
+/* Fill out from what was read (nothing when the word is not a reference). */
+static void from_image(struct df_from *out, const struct from_image *im)
 {
 	if (!im->parsed)
-		return 0;
+		return;
 	out->resolved = im->resolved;
 	out->ref = im->ref;
 	out->windows = out->windows || im->windows;
-	return 0;
 }
 
 int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_t s,
@@ -820,7 +820,8 @@ int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_
 		struct from_image im;
 
 		read_image(text, len, &im);
-		return from_image(out, &im);
+		from_image(out, &im);
+		return 0;
 	}
 	/* the same word every time the model is asked: read once */
 	if (!inst->image) {
@@ -829,7 +830,8 @@ int df_from_read(struct df_doc *doc, const struct df_stage *st, size_t ns, size_
 		read_image(df_arena_dup(&doc->arena, text, len), len, im);
 		((struct df_inst *)inst)->image = im; /* a memo: the model means the same */
 	}
-	return from_image(out, inst->image);
+	from_image(out, inst->image);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- edits */

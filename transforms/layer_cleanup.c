@@ -307,6 +307,13 @@ static int copies_fn(const struct df_node *n, const void *arg)
 
 /* One forward pass: t[i] = the last non-zero fn() of an instruction before
  * node i in its stage, or (none there) at the end of its base stages. */
+/* Can stage s hold a candidate (see candidate()): not left settled by the
+ * last run, and its files ship? Only those stages ask for the tables. */
+static int asks(const struct lc *lc, size_t s)
+{
+	return !lc->settled[s] && lc->reach[s];
+}
+
 static unsigned char *table(const struct lc *lc, int (*fn)(const struct df_node *, const void *),
 			    const void *arg)
 {
@@ -318,7 +325,7 @@ static unsigned char *table(const struct lc *lc, int (*fn)(const struct df_node 
 	/* only the stages with candidates ask (not settled, and shipping: see
 	 * candidate()), and they read the stages they are on */
 	for (s = 0; s < lc->ns; s++)
-		asked[s] = !lc->settled[s] && lc->reach[s];
+		asked[s] = (unsigned char)asks(lc, s);
 	for (s = lc->ns; s-- > 0;)
 		if (asked[s] && lc->base[s] >= 0)
 			asked[lc->base[s]] = 1;
@@ -1375,8 +1382,8 @@ static int candidate(struct lc *lc, size_t idx, struct one *o)
 
 	/* (a stage the last run left settled, or whose files do not ship:
 	 * without reading the model) */
-	if (n->kind != DF_INSTRUCTION || n->cmd != DF_CMD_RUN || s < 0 || lc->settled[s] ||
-	    !lc->reach[s] || !n->inst || n->inst->json ||
+	if (n->kind != DF_INSTRUCTION || n->cmd != DF_CMD_RUN || s < 0 || !asks(lc, (size_t)s) ||
+	    !n->inst || n->inst->json ||
 	    n->inst->nheredocs || !(lc->shells[idx] & SH_OK) || !n->nlines ||
 	    n->lines[n->nlines - 1].kind != DF_LINE_CODE) {
 		o->ed = NULL; /* what release() reads */
@@ -1550,7 +1557,7 @@ static unsigned char apt_later(struct lc *lc, size_t idx)
 	 * count */
 	want = df_xcalloc(lc->ns + 1, 1);
 	for (s = 0; s < lc->ns; s++)
-		want[s] = (!lc->settled[s] && lc->reach[s]) ||
+		want[s] = asks(lc, s) ||
 			  (lc->base[s] >= 0 && want[lc->base[s]]);
 	for (i = 0; i < lc->doc->nnodes; i++)
 		if (lc->stage[i] >= 0 && want[lc->stage[i]] &&
