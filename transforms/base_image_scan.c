@@ -421,6 +421,18 @@ int bi_xlate_chain(struct df_apk *x, struct bi *b, size_t r, int apply)
 
 /* ---------------------------------------------------------------- tools */
 
+/* The name of simple command c, unquoted (arena) and without its
+ * directory, with its word's index in *ni; NULL when it has none. */
+static const char *cmd_base(struct bi *b, const char *base, const struct df_sh_cmd *c, int *ni)
+{
+	const char *v;
+
+	*ni = df_sh_cmd_name(base, c); /* (-1 unless a simple command) */
+	if (*ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[*ni], NULL)))
+		return NULL;
+	return strrchr(v, '/') ? strrchr(v, '/') + 1 : v;
+}
+
 void bi_collect_installed(struct bi *b, size_t r, struct df_buf *set)
 {
 	struct on_root it;
@@ -437,15 +449,11 @@ void bi_collect_installed(struct bi *b, size_t r, struct df_buf *set)
 		base = inst->rest.ptr;
 		for (k = 0; k < sc.ncmds; k++) {
 			const struct df_sh_cmd *c = &sc.cmds[k];
-			int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(base, c) : -1;
-			int sub = 0;
-			char *v;
+			int ni, sub = 0;
+			const char *v = cmd_base(b, base, c, &ni);
 
-			if (ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[ni],
-							   NULL)))
+			if (!v)
 				continue;
-			if (strrchr(v, '/'))
-				v = strrchr(v, '/') + 1;
 			if (strcmp(v, "apt-get") && strcmp(v, "apt") && strcmp(v, "yum") &&
 			    strcmp(v, "dnf") && strcmp(v, "microdnf") && strcmp(v, "apk"))
 				continue;
@@ -599,14 +607,12 @@ int bi_append_install(struct bi *b, size_t t, int apk, const struct df_buf *pkgs
 		base = inst->rest.ptr;
 		for (k = 0; k < sc.ncmds; k++) {
 			const struct df_sh_cmd *c = &sc.cmds[k];
-			int ni = c->kind == DF_SH_SIMPLE ? df_sh_cmd_name(base, c) : -1;
 			size_t sub = 0, last = 0, s, e;
-			const char *v;
+			int ni;
+			const char *v = cmd_base(b, base, c, &ni);
 
-			if (ni < 0 || !(v = df_sh_unquote(&b->doc->arena, base, &c->words[ni], NULL)))
+			if (!v)
 				continue;
-			if (strrchr(v, '/'))
-				v = strrchr(v, '/') + 1;
 			if (apk ? strcmp(v, "apk") != 0 : strcmp(v, "apt-get") != 0 && strcmp(v, "apt") != 0)
 				continue;
 			for (j = (size_t)ni + 1; j < c->nwords; j++) {
